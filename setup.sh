@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Sets up ganfill on a fresh machine: a virtual environment in .venv with the `ganfill` command.
+# TORCH_SPEC picks the PyTorch build (default: the CPU wheel this project is tested with).
+# A GPU user sets TORCH_INDEX_URL to PyTorch's CUDA wheel index, e.g. TORCH_SPEC=torch TORCH_INDEX_URL=<cuda index>.
+set -euo pipefail
+cd "$(dirname "$0")"
+PYTHON=${PYTHON:-python3}
+TORCH_SPEC=${TORCH_SPEC:-torch==2.13.0}
+[ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
+.venv/bin/python -m pip install -q --upgrade pip
+if [ -n "${TORCH_INDEX_URL:-}" ]; then
+  .venv/bin/python -m pip install -q "$TORCH_SPEC" --index-url "$TORCH_INDEX_URL"
+else
+  .venv/bin/python -m pip install -q "$TORCH_SPEC"
+fi
+.venv/bin/python -m pip install -q -e ".[dev]"
+.venv/bin/ganfill --version

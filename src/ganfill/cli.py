@@ -1,0 +1,187 @@
+"""The ``ganfill`` command.  Every user error ends in one line on stderr and a non-zero exit code."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from . import __version__
+
+EXIT_USAGE = 2
+EXIT_ERROR = 1
+
+
+class UserError(Exception):
+    """A problem with what the user asked for, reported as one line."""
+
+
+def _add_loop_args(p: argparse.ArgumentParser, epochs: int, batch: int) -> None:
+    p.add_argument("--data", type=Path, default=None, help="folder of face images (default: shared celeba/train)")
+    p.add_argument("--out", type=Path, required=True, help="run folder for checkpoints, logs and samples")
+    p.add_argument("--epochs", type=int, default=epochs, help="total epochs (a resumed run continues to this)")
+    p.add_argument("--batch-size", type=int, default=batch, help="global batch size")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--resume", action="store_true", help="continue from RUN_DIR/checkpoint.safetensors")
+    p.add_argument("--checkpoint-minutes", type=float, default=5.0)
+    p.add_argument("--max-steps", type=int, default=None, help="stop after this many steps")
+    p.add_argument("--limit", type=int, default=None, help="use only the first N images")
+    p.add_argument("--dry-run", action="store_true", help="a few steps on random images, for smoke tests")
+    p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+    p.add_argument("--no-progress", action="store_true")
+    p.add_argument("--dump-replicas", action="store_true", help=argparse.SUPPRESS)
+
+
+def _dataset(args):
+    from .data import ArrayFaces, FaceFolder, default_data_root
+
+    if args.dry_run:
+        import numpy as np
+        rng = np.random.default_rng(args.seed)
+        return ArrayFaces(rng.integers(0, 256, size=(args.batch_size * 4, 64, 64, 3), dtype=np.uint8), flip=True)
+    folder = args.data or default_data_root() / "celeba" / "train"
+    return FaceFolder(folder, flip=True, limit=args.limit, progress=not args.no_progress)
+
+
+def _loop(args):
+    from .train import LoopConfig
+
+    max_steps = args.max_steps if args.max_steps is not None else (3 if args.dry_run else None)
+    return LoopConfig(epochs=args.epochs, batch_size=args.batch_size, seed=args.seed,
+                      checkpoint_minutes=args.checkpoint_minutes, max_steps=max_steps,
+                      progress=not args.no_progress, dump_replicas=args.dump_replicas)
+
+
+def cmd_train_gan(args) -> int:
+    import torch
+
+    from .models.gan import GANConfig
+    from .models.io import config_from_dict
+    from .train import CHECKPOINT, GANRecipe, fit, gan_config, setup_distributed
+    from .train.common import mix_seed, read_checkpoint_meta
+
+    env = setup_distributed(args.device)
+    ckpt = args.out / CHECKPOINT
+    if args.resume and ckpt.exists():
+        config = config_from_dict(GANConfig, read_checkpoint_meta(ckpt)["config"])
+    else:
+        config = gan_config(args.config, args.loss)
+    torch.manual_seed(mix_seed(args.seed, "init"))  # every rank starts from the same weights
+    recipe = GANRecipe(config, env.device, sample_seed=args.seed)
+    dataset = _dataset(args)
+    progress = fit(recipe, dataset, args.out, _loop(args), env, resume=args.resume)
+    if env.main:
+        print(f"done: {progress['global_step']} steps, {progress['images_seen']} images seen, "
+              f"checkpoint in {ckpt}")
+    return 0
+
+
+def cmd_export_gan(args) -> int:
+    from .weights import export_gan
+
+    export_gan(args.checkpoint, args.output)
+    print(f"wrote {args.output}")
+    return 0
+
+
+def cmd_sample(args) -> int:
+    import torch
+
+    from .data import save_image_atomic, to_uint8
+    from .train.common import seeded
+    from .viz import image_grid
+    from .weights import load_gan
+
+    if args.n < 1:
+        raise UserError("-n must be at least 1")
+    G, _ = load_gan(args.weights)
+    with torch.no_grad():
+        images = G(G.sample_z(args.n, seeded(args.seed, "sample")))
+    ncols = int(max(1, round(args.n ** 0.5)))
+    save_image_atomic(image_grid(to_uint8(images), ncols), args.output)
+    print(f"wrote {args.n} samples to {args.output}")
+    return 0
+
+
+def cmd_evaluate(args) -> int:
+    from .data import MASK_KINDS, default_data_root
+    from .evaluate import evaluate, format_table, results_grid, save_grid, write_json_atomic
+
+    if args.mask not in MASK_KINDS:
+        raise UserError(f"unknown mask kind {args.mask!r}; choose from {', '.join(MASK_KINDS)}")
+    methods = [m.strip() for m in args.methods.split(",") if m.strip()]
+    if not methods:
+        raise UserError("--methods is empty")
+    limits = {}
+    for item in args.method_limit or []:
+        name, _, n = item.partition("=")
+        if not n.isdigit():
+            raise UserError(f"--method-limit wants NAME=N, got {item!r}")
+        limits[name] = int(n)
+    data = args.data or default_data_root() / "celeba" / "test"
+    report, images, masks, results = evaluate(data, args.mask, methods, args.limit, args.seed, args.batch_size,
+                                              progress=not args.no_progress, method_limits=limits)
+    print(format_table(report))
+    if args.json:
+        write_json_atomic(report, args.json)
+    if args.grid:
+        save_grid(results_grid(images, masks, results), args.grid)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="ganfill", description="Fill holes in face images with a GAN prior.")
+    parser.add_argument("--version", action="version", version=f"ganfill {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("train-gan", help="train the LSGAN")
+    _add_loop_args(p, epochs=25, batch=64)
+    p.add_argument("--config", default="quarter", help="paper, half, quarter or tiny")
+    p.add_argument("--loss", default=None, choices=["01", "chi2"], help="LSGAN targets: 01 (a=0,b=1,c=1) or chi2 (a=-1,b=1,c=0)")
+    p.set_defaults(func=cmd_train_gan)
+
+    p = sub.add_parser("export-gan", help="write a training checkpoint's G and D as fp16 shipping weights")
+    p.add_argument("checkpoint", type=Path)
+    p.add_argument("-o", "--output", type=Path, required=True)
+    p.set_defaults(func=cmd_export_gan)
+
+    p = sub.add_parser("sample", help="write a grid of faces from the generator")
+    p.add_argument("-n", type=int, default=64)
+    p.add_argument("-o", "--output", type=Path, default=Path("samples.png"))
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--weights", type=Path, default=None, help="GAN weights (default: the shipped ones)")
+    p.set_defaults(func=cmd_sample)
+    p = sub.add_parser("evaluate", help="score methods with PSNR / SSIM on a folder of faces")
+    p.add_argument("--data", type=Path, default=None, help="folder of 64x64 faces (default: shared celeba/test)")
+    p.add_argument("--mask", default="center", help="center, box, free, half or pixels")
+    p.add_argument("--methods", default="mean,telea,navier-stokes,biharmonic", help="comma-separated method names")
+    p.add_argument("--limit", type=int, default=None, help="the first N images in file-name order")
+    p.add_argument("--method-limit", action="append", metavar="NAME=N", help="run NAME on only the first N images")
+    p.add_argument("--seed", type=int, default=0, help="seed of the generated masks")
+    p.add_argument("--batch-size", type=int, default=64)
+    p.add_argument("--json", type=Path, default=None)
+    p.add_argument("--grid", type=Path, default=None)
+    p.add_argument("--no-progress", action="store_true")
+    p.set_defaults(func=cmd_evaluate)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        import torch
+        torch.set_num_threads(int(os.environ.get("GANFILL_THREADS", torch.get_num_threads())))
+        return args.func(args)
+    except KeyboardInterrupt:
+        print("ganfill: interrupted", file=sys.stderr)
+        return 130
+    except (UserError, ValueError, OSError) as exc:
+        msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        print(f"ganfill: error: {msg}", file=sys.stderr)
+        return EXIT_ERROR
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,167 @@
+"""The LSGAN generator and discriminator of the thesis (its Figures 3 and 4), with no I/O or training.
+
+Both networks are DCGAN-shaped.  Batch norm (DCGAN style) is used in both and can be switched off;
+layer normalisation is never used, because the thesis found that it destabilises the LSGAN.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+# The thesis's generator widths at 4x4, 8x8, 16x16 and 32x32.
+PAPER_G_CHANNELS = (1024, 512, 256, 128)
+# DCGAN's discriminator (ndf=64); the thesis does not give its widths.
+DCGAN_D_CHANNELS = (64, 128, 256, 512)
+
+
+@dataclass
+class GeneratorConfig:
+    z_dim: int = 100
+    width: float = 1.0          # multiplies every channel count; 1.0 is the thesis's table
+    dropout: float = 0.0        # spatial dropout after each hidden stage (the thesis lists "drop")
+    batch_norm: bool = True     # DCGAN-style batch norm; see docs/architecture.md
+    leaky_slope: float = 0.2
+
+    def channels(self) -> tuple[int, ...]:
+        return tuple(max(1, int(round(c * self.width))) for c in PAPER_G_CHANNELS)
+
+
+@dataclass
+class DiscriminatorConfig:
+    width: float = 1.0
+    batch_norm: bool = True
+    leaky_slope: float = 0.2
+
+    def channels(self) -> tuple[int, ...]:
+        return tuple(max(1, int(round(c * self.width))) for c in DCGAN_D_CHANNELS)
+
+
+class Generator(nn.Module):
+    """z ``(N, z_dim)`` -> image ``(N, 3, 64, 64)`` in ``[-1, 1]``."""
+
+    def __init__(self, config: GeneratorConfig):
+        super().__init__()
+        self.config = config
+        c1, c2, c3, c4 = config.channels()
+        bn = config.batch_norm
+
+        def stage(cin: int, cout: int, first: bool) -> list[nn.Module]:
+            layers: list[nn.Module] = [
+                nn.ConvTranspose2d(cin, cout, 4, 1 if first else 2, 0 if first else 1, bias=not bn)]
+            if bn:
+                layers.append(nn.BatchNorm2d(cout))
+            layers.append(nn.LeakyReLU(config.leaky_slope, inplace=True))
+            if config.dropout > 0:
+                layers.append(nn.Dropout2d(config.dropout))
+            return layers
+
+        self.net = nn.Sequential(
+            *stage(config.z_dim, c1, first=True),   # (c1) x 4 x 4
+            *stage(c1, c2, first=False),            # (c2) x 8 x 8
+            *stage(c2, c3, first=False),            # (c3) x 16 x 16
+            *stage(c3, c4, first=False),            # (c4) x 32 x 32
+            nn.ConvTranspose2d(c4, 3, 4, 2, 1),     # 3 x 64 x 64
+            nn.Tanh(),
+        )
+        init_dcgan(self)
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        return self.net(z.view(z.shape[0], -1, 1, 1))
+
+    def sample_z(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
+        """``n`` latents from the prior, uniform on ``[-1, 1]^z_dim`` as in Yeh et al., so that the
+        inpainting can clip z back into the prior's range."""
+        device = next(self.parameters()).device
+        z = torch.rand(n, self.config.z_dim, generator=generator, device=generator.device if generator else "cpu")
+        return (z * 2 - 1).to(device)
+
+
+class Discriminator(nn.Module):
+    """image ``(N, 3, 64, 64)`` -> unbounded score ``(N,)``; no sigmoid, as the least-squares loss wants."""
+
+    def __init__(self, config: DiscriminatorConfig):
+        super().__init__()
+        self.config = config
+        c1, c2, c3, c4 = config.channels()
+        slope = config.leaky_slope
+
+        def stage(cin: int, cout: int, norm: bool) -> list[nn.Module]:
+            layers: list[nn.Module] = [nn.Conv2d(cin, cout, 4, 2, 1, bias=not norm)]
+            if norm:
+                layers.append(nn.BatchNorm2d(cout))
+            layers.append(nn.LeakyReLU(slope, inplace=True))
+            return layers
+
+        self.net = nn.Sequential(
+            *stage(3, c1, norm=False),                  # (c1) x 32 x 32
+            *stage(c1, c2, norm=config.batch_norm),     # (c2) x 16 x 16
+            *stage(c2, c3, norm=config.batch_norm),     # (c3) x 8 x 8
+            *stage(c3, c4, norm=config.batch_norm),     # (c4) x 4 x 4
+            nn.Conv2d(c4, 1, 4, 1, 0),                  # 1 x 1 x 1
+        )
+        init_dcgan(self)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.net(x).view(-1)
+
+
+def init_dcgan(module: nn.Module) -> None:
+    """DCGAN initialisation: conv weights N(0, 0.02), batch-norm scales N(1, 0.02)."""
+    for m in module.modules():
+        if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d)):
+            nn.init.normal_(m.weight, 0.0, 0.02)
+            if m.bias is not None:
+                nn.init.zeros_(m.bias)
+        elif isinstance(m, nn.BatchNorm2d):
+            nn.init.normal_(m.weight, 1.0, 0.02)
+            nn.init.zeros_(m.bias)
+
+
+@dataclass
+class LSGANLoss:
+    """Least-squares GAN losses (Mao et al. 2017) with targets a (fake), b (real) and c (G's aim).
+
+    D: ½(D(x) − b)² + ½(D(G(z)) − a)²      G: ½(D(G(z)) − c)²
+
+    The default a=0, b=1, c=1 is the "0-1 coding"; a=−1, b=1, c=0 is the variant for which
+    Mao et al. show the objective minimises the Pearson χ² divergence.
+    """
+
+    a: float = 0.0
+    b: float = 1.0
+    c: float = 1.0
+
+    def discriminator(self, d_real: torch.Tensor, d_fake: torch.Tensor) -> torch.Tensor:
+        return 0.5 * ((d_real - self.b) ** 2).mean() + 0.5 * ((d_fake - self.a) ** 2).mean()
+
+    def generator(self, d_fake: torch.Tensor) -> torch.Tensor:
+        return 0.5 * ((d_fake - self.c) ** 2).mean()
+
+
+LOSS_VARIANTS = {"01": LSGANLoss(0.0, 1.0, 1.0), "chi2": LSGANLoss(-1.0, 1.0, 0.0)}
+
+
+@dataclass
+class GANConfig:
+    """Everything needed to rebuild a GAN from a checkpoint."""
+
+    generator: GeneratorConfig
+    discriminator: DiscriminatorConfig
+    loss: str = "01"            # a key of LOSS_VARIANTS
+    lr: float = 2e-4
+    beta1: float = 0.5
+    beta2: float = 0.999
+
+
+GAN_PRESETS: dict[str, GANConfig] = {
+    # The thesis's table: 1024-512-256-128 generator, with its dropout.
+    "paper": GANConfig(GeneratorConfig(width=1.0, dropout=0.1), DiscriminatorConfig(width=1.0)),
+    # The same shape at half width (512-256-128-64, i.e. DCGAN's ngf=64): twice the speed on a CPU.
+    "half": GANConfig(GeneratorConfig(width=0.5), DiscriminatorConfig(width=1.0)),
+    "quarter": GANConfig(GeneratorConfig(width=0.25), DiscriminatorConfig(width=0.5)),
+    # For tests.
+    "tiny": GANConfig(GeneratorConfig(z_dim=16, width=1 / 64), DiscriminatorConfig(width=1 / 16)),
+}
