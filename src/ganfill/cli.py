@@ -77,6 +77,48 @@ def cmd_train_gan(args) -> int:
     return 0
 
 
+def cmd_train_encoder(args) -> int:
+    import torch
+
+    from .data import FaceFolder, default_data_root
+    from .models.encoder import ENCODER_PRESETS, EncoderConfig
+    from .models.io import config_from_dict
+    from .train import CHECKPOINT, fit, setup_distributed
+    from .train.common import mix_seed, read_checkpoint_meta
+    from .train.encoder import EncoderRecipe, EncoderTrainConfig
+    from .weights import GAN_WEIGHTS, load_gan
+
+    env = setup_distributed(args.device)
+    ckpt = args.out / CHECKPOINT
+    if args.resume and ckpt.exists():
+        config = config_from_dict(EncoderTrainConfig, read_checkpoint_meta(ckpt)["config"])
+        config.mask_kinds = tuple(config.mask_kinds)
+    else:
+        if args.config not in ENCODER_PRESETS:
+            raise UserError(f"unknown encoder config {args.config!r}; choose from {', '.join(ENCODER_PRESETS)}")
+        config = EncoderTrainConfig(encoder=EncoderConfig(**vars(ENCODER_PRESETS[args.config])),
+                                    gan_weights=str(args.gan or GAN_WEIGHTS))
+    G, _ = load_gan(config.gan_weights if args.resume and config.gan_weights else args.gan, env.device)
+    if G.config.z_dim != config.encoder.z_dim:
+        config.encoder.z_dim = G.config.z_dim
+    test_dir = default_data_root() / "celeba" / "test"
+    glimpse = FaceFolder(test_dir, limit=8).batch(range(8)) if test_dir.is_dir() else None
+    torch.manual_seed(mix_seed(args.seed, "init"))
+    recipe = EncoderRecipe(config, G, env.device, glimpse)
+    progress = fit(recipe, _dataset(args), args.out, _loop(args), env, resume=args.resume)
+    if env.main:
+        print(f"done: {progress['global_step']} steps, {progress['images_seen']} images seen, checkpoint in {ckpt}")
+    return 0
+
+
+def cmd_export_encoder(args) -> int:
+    from .weights import export_encoder
+
+    export_encoder(args.checkpoint, args.output)
+    print(f"wrote {args.output}")
+    return 0
+
+
 def cmd_export_gan(args) -> int:
     from .weights import export_gan
 
@@ -140,6 +182,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--config", default="quarter", help="paper, half, quarter or tiny")
     p.add_argument("--loss", default=None, choices=["01", "chi2"], help="LSGAN targets: 01 (a=0,b=1,c=1) or chi2 (a=-1,b=1,c=0)")
     p.set_defaults(func=cmd_train_gan)
+
+    p = sub.add_parser("train-encoder", help="train the latent encoder against a frozen generator")
+    _add_loop_args(p, epochs=10, batch=64)
+    p.add_argument("--config", default="default", help="default or tiny")
+    p.add_argument("--gan", type=Path, default=None, help="GAN weights to train against (default: shipped)")
+    p.set_defaults(func=cmd_train_encoder)
+
+    p = sub.add_parser("export-encoder", help="write a training checkpoint's encoder as fp16 shipping weights")
+    p.add_argument("checkpoint", type=Path)
+    p.add_argument("-o", "--output", type=Path, required=True)
+    p.set_defaults(func=cmd_export_encoder)
 
     p = sub.add_parser("export-gan", help="write a training checkpoint's G and D as fp16 shipping weights")
     p.add_argument("checkpoint", type=Path)

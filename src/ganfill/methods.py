@@ -49,6 +49,8 @@ _REGISTRY: dict[str, str] = {
     "telea": "ganfill.baselines.classical:Telea",
     "navier-stokes": "ganfill.baselines.classical:NavierStokes",
     "biharmonic": "ganfill.baselines.classical:Biharmonic",
+    "lsgan": "ganfill.inpaint.pipeline:LSGANMethod",
+    "lsgan-yeh": "ganfill.inpaint.pipeline:LSGANYehMethod",
 }
 
 

@@ -1,0 +1,89 @@
+"""Latent optimisation (Yeh et al. 2017): find ẑ = argmin_z L_contextual(z) + λ L_perceptual(z),
+for a whole batch at once, with z clipped to the prior's range after every Adam step."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import torch
+from torch import nn
+
+from .losses import binary_weights, contextual_loss, importance_weights, perceptual_loss
+
+
+@dataclass
+class LatentSearchConfig:
+    iterations: int = 1500
+    lr: float = 0.03
+    lam: float = 0.003              # λ, for the summed contextual L1 (Yeh et al.'s scale)
+    perceptual: str = "lsq"         # "lsq" (matches the LSGAN) or "log" (the thesis's form)
+    weighting: str = "importance"   # "importance" (Yeh's Eq. 3) or "binary"
+    window: int = 7
+    # Early stopping: stop when no image's best loss improved by more than ``tol`` (relative)
+    # over the last ``patience`` iterations.  ``patience=0`` runs every iteration.
+    patience: int = 0
+    tol: float = 1e-3
+
+
+@dataclass
+class LatentSearchResult:
+    z: torch.Tensor                 # (N, z_dim), the best z seen for each image
+    loss: torch.Tensor              # (N,), its total loss
+    history: list[float] = field(default_factory=list)   # mean total loss per iteration (Figure 7)
+    iterations_run: int = 0
+
+
+def latent_search(G: nn.Module, D: nn.Module, target: torch.Tensor, mask: torch.Tensor, z0: torch.Tensor,
+                  config: LatentSearchConfig, record: bool = False) -> LatentSearchResult:
+    """Optimise ``z0`` ``(N, z_dim)`` so that G(z) fits ``target`` ``(N, 3, 64, 64)`` outside ``mask``
+    ``(N, 1, 64, 64)`` (1 = hole) and D finds it real.  G and D must be in eval mode.
+
+    Each image's loss depends only on its own z, so one Adam over the batch equals N separate runs.
+    """
+    weights = importance_weights(mask, config.window) if config.weighting == "importance" else \
+        binary_weights(mask) if config.weighting == "binary" else None
+    if weights is None:
+        raise ValueError(f"unknown weighting {config.weighting!r}; choose importance or binary")
+    params_state = [(p, p.requires_grad) for p in (*G.parameters(), *D.parameters())]
+    for p, _ in params_state:
+        p.requires_grad_(False)   # only z is optimised; no gradient is spent on the networks
+    try:
+        z = z0.detach().clone().clamp_(-1, 1).requires_grad_(True)
+        opt = torch.optim.Adam([z], lr=config.lr)
+        best_loss = torch.full((z.shape[0],), float("inf"), device=z.device)
+        best_z = z.detach().clone()
+        history: list[float] = []
+        last_improved = 0
+        it = 0
+        for it in range(1, config.iterations + 1):
+            generated = G(z)
+            loss = contextual_loss(generated, target, weights) + \
+                config.lam * perceptual_loss(D(generated), config.perceptual)
+            with torch.no_grad():
+                improved = loss < best_loss * (1 - config.tol)
+                if improved.any():
+                    last_improved = it
+                better = loss < best_loss
+                best_loss = torch.where(better, loss, best_loss)
+                best_z[better] = z[better]
+            if record:
+                history.append(float(loss.detach().mean()))
+            if config.patience and it - last_improved >= config.patience:
+                break
+            opt.zero_grad(set_to_none=True)
+            loss.sum().backward()
+            opt.step()
+            with torch.no_grad():
+                z.clamp_(-1, 1)
+        # the last step's z has not been scored yet
+        with torch.no_grad():
+            generated = G(z)
+            loss = contextual_loss(generated, target, weights) + \
+                config.lam * perceptual_loss(D(generated), config.perceptual)
+            better = loss < best_loss
+            best_loss = torch.where(better, loss, best_loss)
+            best_z[better] = z[better]
+    finally:
+        for p, flag in params_state:
+            p.requires_grad_(flag)
+    return LatentSearchResult(best_z, best_loss, history, it)

@@ -1,0 +1,175 @@
+"""The Inpainter: latent search with the LSGAN prior, then blending; and its registry methods."""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+
+from ..data import mask_to_tensor, to_tensor, to_uint8
+from ..methods import InpaintMethod
+from .blend import blend
+from .optimize import LatentSearchConfig, LatentSearchResult, latent_search
+
+MODEL_SIZE = 64
+
+
+@dataclass
+class InpainterConfig:
+    search: LatentSearchConfig = field(default_factory=LatentSearchConfig)
+    init: str = "encoder"       # "encoder": start from E(y, M); "random": from the prior (Yeh et al.)
+    blend: str = "poisson"      # "poisson" or "paste"
+    jitter: float = 0.5         # spread of the extra candidates' starts around E's answer
+
+
+PRESETS: dict[str, InpainterConfig] = {
+    # Yeh et al.'s protocol: a random z, 1,500 Adam iterations, Poisson blending.
+    "yeh": InpainterConfig(LatentSearchConfig(iterations=1500), init="random"),
+    # The fast path: start from the latent encoder's answer and refine it for a few iterations.
+    "fast": InpainterConfig(LatentSearchConfig(iterations=30, lr=0.01, patience=10), init="encoder"),
+}
+
+
+@dataclass
+class InpaintOutput:
+    images: np.ndarray          # uint8 (N, K, 64, 64, 3): blended completions, best first
+    generated: np.ndarray       # uint8 (N, K, 64, 64, 3): G(ẑ) before blending
+    losses: np.ndarray          # float (N, K): the latent search's final loss per candidate
+    history: list[float]        # mean loss per iteration (with record=True)
+
+
+class Inpainter:
+    """Semantic inpainting of 64x64 faces with an LSGAN prior (Yeh et al. 2017, as in the thesis).
+
+    Example::
+
+        >>> import numpy as np
+        >>> from ganfill.inpaint import Inpainter
+        >>> from ganfill.data import load_image, make_mask, default_data_root
+        >>> face = load_image(default_data_root() / "celeba/test/16001.jpg")   # uint8 (64, 64, 3)
+        >>> hole = make_mask("center", 64)                                      # bool (64, 64), True = hole
+        >>> filled = Inpainter.from_pretrained("fast")(face, hole)             # uint8 (64, 64, 3)
+        >>> bool((filled[~hole] == face[~hole]).all())
+        True
+    """
+
+    def __init__(self, G: torch.nn.Module, D: torch.nn.Module, encoder: torch.nn.Module | None = None,
+                 config: InpainterConfig | None = None, device: str | torch.device = "cpu"):
+        self.device = torch.device(device)
+        self.G = G.to(self.device).eval()
+        self.D = D.to(self.device).eval()
+        self.encoder = encoder.to(self.device).eval() if encoder is not None else None
+        self.config = copy.deepcopy(config) if config is not None else InpainterConfig()
+        if self.config.init == "encoder" and self.encoder is None:
+            raise ValueError("the encoder start needs a latent encoder; pass one or use init='random'")
+
+    @classmethod
+    def from_pretrained(cls, preset: str = "fast", device: str | torch.device = "cpu",
+                        gan_weights=None, encoder_weights=None, **overrides) -> "Inpainter":
+        """The shipped LSGAN (and latent encoder) with a named preset: ``fast`` or ``yeh``.
+
+        ``overrides`` set fields of the search config (``iterations=…``, ``lam=…``) or of the
+        inpainter config (``blend=…``, ``init=…``).
+        """
+        from ..weights import load_encoder, load_gan
+
+        if preset not in PRESETS:
+            raise ValueError(f"unknown inpainting preset {preset!r}; choose from {', '.join(PRESETS)}")
+        config = copy.deepcopy(PRESETS[preset])
+        for key, value in overrides.items():
+            if value is None:
+                continue
+            target = config.search if hasattr(config.search, key) else config
+            if not hasattr(target, key):
+                raise ValueError(f"unknown inpainting option {key!r}")
+            setattr(target, key, value)
+        G, D = load_gan(gan_weights, device)
+        encoder = load_encoder(encoder_weights, device) if config.init == "encoder" else None
+        return cls(G, D, encoder, config, device)
+
+    @torch.no_grad()
+    def _starts(self, y: torch.Tensor, m: torch.Tensor, k: int, generator: torch.Generator) -> torch.Tensor:
+        n = y.shape[0]
+        z_dim = self.G.config.z_dim
+        if self.config.init == "random":
+            z = torch.rand(n * k, z_dim, generator=generator) * 2 - 1
+            return z.to(self.device)
+        z_enc = self.encoder(y, m).repeat_interleave(k, 0)
+        noise = (torch.rand(n * k, z_dim, generator=generator) * 2 - 1).to(self.device) * self.config.jitter
+        noise.view(n, k, z_dim)[:, 0] = 0      # the first candidate is E's answer itself
+        return (z_enc + noise).clamp(-1, 1)
+
+    def complete(self, images: np.ndarray, masks: np.ndarray, candidates: int = 1,
+                 generator: torch.Generator | None = None, record: bool = False) -> InpaintOutput:
+        """Fill ``images`` uint8 ``(N, 64, 64, 3)`` where ``masks`` bool ``(N, 64, 64)`` is True.
+
+        ``candidates`` = K restarts per image, returned best (lowest loss) first.
+        """
+        images = np.asarray(images, dtype=np.uint8)
+        masks = np.asarray(masks).astype(bool)
+        if images.ndim != 4 or images.shape[1:] != (MODEL_SIZE, MODEL_SIZE, 3) or masks.shape != images.shape[:3]:
+            raise ValueError(f"the LSGAN inpainter takes (N, 64, 64, 3) images and (N, 64, 64) masks, got "
+                             f"{images.shape} and {masks.shape}")
+        if candidates < 1:
+            raise ValueError("candidates must be at least 1")
+        if masks.reshape(len(masks), -1).all(axis=1).any():
+            raise ValueError("a mask covers the whole image: there is nothing to condition on")
+        generator = generator if generator is not None else torch.Generator().manual_seed(0)
+        n, k = len(images), candidates
+        y = to_tensor(images).to(self.device)
+        m = mask_to_tensor(masks).to(self.device)
+        z0 = self._starts(y, m, k, generator)
+        result: LatentSearchResult = latent_search(
+            self.G, self.D, y.repeat_interleave(k, 0), m.repeat_interleave(k, 0), z0, self.config.search, record)
+        with torch.no_grad():
+            generated = to_uint8(self.G(result.z)).reshape(n, k, MODEL_SIZE, MODEL_SIZE, 3)
+        losses = result.loss.detach().cpu().numpy().reshape(n, k)
+        order = np.argsort(losses, axis=1, kind="stable")
+        generated = np.take_along_axis(generated, order[:, :, None, None, None], axis=1)
+        losses = np.take_along_axis(losses, order, axis=1)
+        blended = np.stack([[blend(images[i], generated[i, j], masks[i], self.config.blend) for j in range(k)]
+                            for i in range(n)])
+        return InpaintOutput(blended, generated, losses, result.history)
+
+    def __call__(self, image: np.ndarray, mask: np.ndarray, candidates: int = 1,
+                 generator: torch.Generator | None = None) -> np.ndarray:
+        """Fill the hole of one face or a batch of faces.
+
+        Args:
+            image: uint8 RGB, ``(64, 64, 3)`` or ``(N, 64, 64, 3)``, values 0-255.
+            mask: ``(64, 64)`` or ``(N, 64, 64)``; nonzero / True = hole to fill, 0 = known pixel.
+            candidates: K completions per image from K starts, best first.
+            generator: a ``torch.Generator`` for the random starts (default: seeded with 0).
+
+        Returns:
+            uint8 images of the input's shape, or with a K axis after N when ``candidates > 1``
+            (``(K, 64, 64, 3)`` for one image).  Known pixels are returned unchanged.
+        """
+        image = np.asarray(image)
+        single = image.ndim == 3
+        images = image[None] if single else image
+        masks = np.asarray(mask)[None] if single else np.asarray(mask)
+        out = self.complete(images, masks, candidates, generator).images
+        if candidates == 1:
+            out = out[:, 0]
+        return out[0] if single else out
+
+
+class LSGANMethod(InpaintMethod):
+    """The LSGAN inpainter in the method registry (``lsgan`` = fast path, ``lsgan-yeh`` = Yeh protocol)."""
+
+    fixed_size = MODEL_SIZE
+    preset = "fast"
+
+    def __init__(self, device: str = "cpu", seed: int = 0, **overrides):
+        self.inpainter = Inpainter.from_pretrained(self.preset, device=device, **overrides)
+        self.generator = torch.Generator().manual_seed(seed)
+
+    def inpaint_batch(self, images: np.ndarray, masks: np.ndarray) -> np.ndarray:
+        return self.inpainter.complete(images, masks, 1, self.generator).images[:, 0]
+
+
+class LSGANYehMethod(LSGANMethod):
+    preset = "yeh"

@@ -1,0 +1,81 @@
+"""Shared fixtures: the face data, a few real faces, and a private decode cache for the whole session."""
+
+from __future__ import annotations
+
+import os
+import socket
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+REPO = Path(__file__).resolve().parents[1]
+
+# The suite shares a small machine with long training runs: keep every test on one thread.
+os.environ.setdefault("GANFILL_THREADS", "1")
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+torch.set_num_threads(1)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def tmp_cache(tmp_path_factory) -> Path:
+    """Point ``GANFILL_CACHE`` at a fresh folder so no test reads or writes ``~/.cache``."""
+    cache = tmp_path_factory.mktemp("ganfill-cache")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("GANFILL_CACHE", str(cache))
+        yield cache
+
+
+@pytest.fixture(scope="session")
+def data_root() -> Path:
+    from ganfill.data import default_data_root
+
+    root = default_data_root()
+    if not (root / "celeba" / "test").is_dir():
+        pytest.skip(f"face data not found under {root}")
+    return root
+
+
+@pytest.fixture(scope="session")
+def test_dir(data_root) -> Path:
+    return data_root / "celeba" / "test"
+
+
+@pytest.fixture(scope="session")
+def train_dir(data_root) -> Path:
+    path = data_root / "celeba" / "train"
+    if not path.is_dir():
+        pytest.skip(f"no training faces under {data_root}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def faces(test_dir) -> np.ndarray:
+    """The first 8 real test faces, uint8 ``(8, 64, 64, 3)``."""
+    from ganfill.data import FaceFolder
+
+    images = FaceFolder(test_dir, limit=8).images
+    assert images.shape == (8, 64, 64, 3) and images.dtype == np.uint8
+    return images
+
+
+@pytest.fixture
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def subprocess_env() -> dict[str, str]:
+    """The environment for a child ``ganfill`` process (it inherits the session's cache folder)."""
+    env = dict(os.environ)
+    env["OMP_NUM_THREADS"] = "1"
+    env["GANFILL_THREADS"] = "1"
+    env["PYTHONPATH"] = os.pathsep.join([str(REPO / "src"), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
+    return env
+
+
+PYTHON = sys.executable
