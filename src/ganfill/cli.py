@@ -146,6 +146,57 @@ def cmd_sample(args) -> int:
     return 0
 
 
+def _output_paths(output: Path, k: int) -> list[Path]:
+    return [output] if k == 1 else [output.with_name(f"{output.stem}-{i}{output.suffix}") for i in range(1, k + 1)]
+
+
+def cmd_inpaint(args) -> int:
+    import numpy as np
+
+    from .data import load_image, load_mask, save_image_atomic
+    from .methods import get_method, method_options
+
+    if args.candidates < 1:
+        raise UserError("--candidates must be at least 1")
+    if args.output.suffix.lower() not in (".png", ".jpg", ".jpeg", ".webp"):
+        raise UserError(f"{args.output}: output must end in .png, .jpg or .webp")
+    image = load_image(args.image)
+    h, w = image.shape[:2]
+    mask = load_mask(args.mask)
+    if mask.shape != (h, w):
+        print(f"ganfill: warning: mask is {mask.shape[1]}x{mask.shape[0]}, image is {w}x{h}; "
+              f"resizing the mask (nearest neighbour)", file=sys.stderr)
+        mask = load_mask(args.mask, (h, w))
+    if mask.all():
+        raise UserError("the mask covers the whole image: there is nothing to condition on")
+    options = {"seed": args.seed, "iterations": args.iterations, "device": args.device}
+    accepted = method_options(args.method)
+    for key in ("iterations",):
+        if options[key] is not None and key not in accepted:
+            raise UserError(f"method {args.method!r} takes no --{key}")
+    method = get_method(args.method, **{k: v for k, v in options.items() if k in accepted and v is not None})
+    if method.fixed_size and (h, w) != (method.fixed_size, method.fixed_size):
+        raise UserError(f"{args.image}: is {w}x{h}; method {args.method!r} takes "
+                        f"{method.fixed_size}x{method.fixed_size} face crops")
+    paths = _output_paths(args.output, args.candidates)
+    if not mask.any():
+        print("ganfill: the mask has no hole; writing the image unchanged", file=sys.stderr)
+        results = np.repeat(image[None], args.candidates, axis=0)
+    else:
+        results = method.candidates(image[None], mask[None], args.candidates)[0]
+    for path, result in zip(paths, results):
+        save_image_atomic(result, path)
+    print("wrote " + ", ".join(str(p) for p in paths))
+    return 0
+
+
+def cmd_methods(args) -> int:
+    from .methods import method_names
+
+    print("\n".join(method_names()))
+    return 0
+
+
 def cmd_evaluate(args) -> int:
     from .data import MASK_KINDS, default_data_root
     from .evaluate import evaluate, format_table, results_grid, save_grid, write_json_atomic
@@ -205,6 +256,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--weights", type=Path, default=None, help="GAN weights (default: the shipped ones)")
     p.set_defaults(func=cmd_sample)
+    p = sub.add_parser("inpaint", help="fill the hole of a face image")
+    p.add_argument("image", type=Path)
+    p.add_argument("--mask", type=Path, required=True, help="mask image: white / nonzero = hole")
+    p.add_argument("-o", "--output", type=Path, required=True)
+    p.add_argument("--method", default="lsgan", help="any method of `ganfill methods`")
+    p.add_argument("--candidates", type=int, default=1, help="write K alternatives OUT-1 ... OUT-K, best first")
+    p.add_argument("--iterations", type=int, default=None, help="latent-search iterations (lsgan methods)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+    p.set_defaults(func=cmd_inpaint)
+
+    p = sub.add_parser("methods", help="list the inpainting methods")
+    p.set_defaults(func=cmd_methods)
+
     p = sub.add_parser("evaluate", help="score methods with PSNR / SSIM on a folder of faces")
     p.add_argument("--data", type=Path, default=None, help="folder of 64x64 faces (default: shared celeba/test)")
     p.add_argument("--mask", default="center", help="center, box, free, half or pixels")

@@ -8,6 +8,7 @@ the same way wherever it is used.  Registered classes are imported lazily, so th
 from __future__ import annotations
 
 import importlib
+import inspect
 
 import numpy as np
 
@@ -42,6 +43,12 @@ class InpaintMethod:
         out = np.where(masks[..., None], out, images)  # the known pixels, exactly
         return out[0] if single else out
 
+    def candidates(self, images: np.ndarray, masks: np.ndarray, k: int) -> np.ndarray:
+        """``k`` different completions per image, best first: uint8 ``(N, k, H, W, 3)``."""
+        if k == 1:
+            return self(images, masks)[:, None]
+        raise ValueError(f"method {self.name!r} gives a single answer; several candidates need an lsgan method")
+
 
 # name -> "module:Class"; a class's constructor takes keyword options only.
 _REGISTRY: dict[str, str] = {
@@ -63,13 +70,29 @@ def method_names() -> list[str]:
     return list(_REGISTRY)
 
 
-def get_method(name: str, **options) -> InpaintMethod:
-    """Build the method called ``name``; ``options`` go to its constructor."""
+def _method_class(name: str) -> type[InpaintMethod]:
     try:
         target = _REGISTRY[name]
     except KeyError:
         raise ValueError(f"unknown method {name!r}; choose from {', '.join(_REGISTRY)}") from None
     module, cls = target.split(":")
-    method = getattr(importlib.import_module(module), cls)(**options)
+    return getattr(importlib.import_module(module), cls)
+
+
+def method_options(name: str) -> set[str]:
+    """The keyword options that method ``name`` takes."""
+    cls = _method_class(name)
+    params = inspect.signature(cls.__init__).parameters
+    return {p for p in params if p != "self" and params[p].kind is not inspect.Parameter.VAR_KEYWORD}
+
+
+def get_method(name: str, **options) -> InpaintMethod:
+    """Build the method called ``name``; ``options`` go to its constructor (unknown ones are an error)."""
+    cls = _method_class(name)
+    unknown = set(options) - method_options(name)
+    if unknown and not any(p.kind is inspect.Parameter.VAR_KEYWORD
+                           for p in inspect.signature(cls.__init__).parameters.values()):
+        raise ValueError(f"method {name!r} takes no option {sorted(unknown)[0]!r}")
+    method = cls(**options)
     method.name = name
     return method

@@ -75,6 +75,8 @@ class Inpainter:
         """
         from ..weights import load_encoder, load_gan
 
+        if device == "auto":
+            device = "cuda" if torch.cuda.is_available() else "cpu"
         if preset not in PRESETS:
             raise ValueError(f"unknown inpainting preset {preset!r}; choose from {', '.join(PRESETS)}")
         config = copy.deepcopy(PRESETS[preset])
@@ -163,12 +165,18 @@ class LSGANMethod(InpaintMethod):
     fixed_size = MODEL_SIZE
     preset = "fast"
 
-    def __init__(self, device: str = "cpu", seed: int = 0, **overrides):
-        self.inpainter = Inpainter.from_pretrained(self.preset, device=device, **overrides)
+    def __init__(self, device: str = "cpu", seed: int = 0, iterations: int | None = None, lam: float | None = None,
+                 lr: float | None = None, blend: str | None = None, gan_weights=None, encoder_weights=None):
+        self.inpainter = Inpainter.from_pretrained(self.preset, device=device, iterations=iterations, lam=lam,
+                                                   lr=lr, blend=blend, gan_weights=gan_weights,
+                                                   encoder_weights=encoder_weights)
         self.generator = torch.Generator().manual_seed(seed)
 
     def inpaint_batch(self, images: np.ndarray, masks: np.ndarray) -> np.ndarray:
         return self.inpainter.complete(images, masks, 1, self.generator).images[:, 0]
+
+    def candidates(self, images: np.ndarray, masks: np.ndarray, k: int) -> np.ndarray:
+        return self.inpainter.complete(images, masks, k, self.generator).images
 
 
 class LSGANYehMethod(LSGANMethod):
