@@ -60,7 +60,8 @@ def latent_search(G: nn.Module, D: nn.Module, target: torch.Tensor, mask: torch.
             loss = contextual_loss(generated, target, weights) + \
                 config.lam * perceptual_loss(D(generated), config.perceptual)
             with torch.no_grad():
-                improved = loss < best_loss * (1 - config.tol)
+                # relative to |best|, so that it also holds for negative losses (the "log" prior)
+                improved = torch.isinf(best_loss) | (loss < best_loss - config.tol * best_loss.abs())
                 if improved.any():
                     last_improved = it
                 better = loss < best_loss
