@@ -125,6 +125,49 @@ def test_load_mask_rgb_file(tmp_path):
     assert np.array_equal(load_mask(path), expected)
 
 
+def _painted_layer() -> np.ndarray:
+    """White opaque paint (the hole) on a transparent background; a black opaque stroke is not a hole."""
+    rgba = np.zeros((8, 8, 4), dtype=np.uint8)
+    rgba[2:4, 2:6] = (255, 255, 255, 255)
+    rgba[6, :] = (0, 0, 0, 255)
+    return rgba
+
+
+def test_load_mask_rgba_painted_layer(tmp_path):
+    path = tmp_path / "layer.png"
+    Image.fromarray(_painted_layer(), "RGBA").save(path)
+    expected = np.zeros((8, 8), dtype=bool)
+    expected[2:4, 2:6] = True
+    assert np.array_equal(load_mask(path), expected)
+
+
+def test_load_mask_palette_layer_with_transparency(tmp_path):
+    # The same layer, quantised to a palette PNG with a transparent entry (as PNG optimisers do):
+    # the transparent background must stay known, as in the RGBA file.
+    pal = Image.fromarray(_painted_layer(), "RGBA").quantize(colors=4)
+    path = tmp_path / "layer-p.png"
+    pal.save(path)
+    with Image.open(path) as check:
+        assert check.mode == "P" and "transparency" in check.info
+    expected = np.zeros((8, 8), dtype=bool)
+    expected[2:4, 2:6] = True
+    assert np.array_equal(load_mask(path), expected)
+
+
+def test_load_mask_honours_exif_like_load_image(tmp_path):
+    # A photo and its mask saved with the same EXIF orientation must come back in the same frame.
+    hole = np.zeros((20, 40), dtype=np.uint8)
+    hole[:, :20] = 255
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    mask_path, image_path = tmp_path / "mask.png", tmp_path / "photo.png"
+    Image.fromarray(hole, "L").save(mask_path, exif=exif.tobytes())
+    Image.fromarray(np.stack([hole] * 3, axis=-1)).save(image_path, exif=exif.tobytes())
+    image, mask = load_image(image_path), load_mask(mask_path)
+    assert image.shape[:2] == mask.shape == (40, 20)
+    assert np.array_equal(mask, image[..., 0] > 127)
+
+
 def test_load_mask_nearest_resize(tmp_path):
     small = np.random.default_rng(3).random((8, 8)) > 0.5
     path = tmp_path / "small.png"

@@ -203,6 +203,8 @@ def cmd_evaluate(args) -> int:
 
     if args.mask not in MASK_KINDS:
         raise UserError(f"unknown mask kind {args.mask!r}; choose from {', '.join(MASK_KINDS)}")
+    if args.grid and args.grid.suffix.lower() not in (".png", ".jpg", ".jpeg", ".webp"):
+        raise UserError(f"{args.grid}: the grid must be a .png, .jpg or .webp file")
     methods = [m.strip() for m in args.methods.split(",") if m.strip()]
     if not methods:
         raise UserError("--methods is empty")

@@ -113,6 +113,7 @@ def decode_folder(files: list[Path], crop=None, size: int = MODEL_SIZE, cache_di
             fd, tmp = tempfile.mkstemp(dir=cache_path.parent, suffix=".npy.tmp")
             with os.fdopen(fd, "wb") as fh:
                 np.save(fh, out, allow_pickle=False)
+            os.chmod(tmp, 0o644)
             os.replace(tmp, cache_path)
         except OSError:
             pass  # caching is an optimisation; a read-only home must not stop the run

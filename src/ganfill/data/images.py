@@ -49,7 +49,8 @@ def _to_rgb(img: Image.Image) -> Image.Image:
     """Any PIL mode to 8-bit RGB; transparent pixels are composited on white."""
     if img.mode in ("I;16", "I;16B", "I;16L", "I"):
         arr = np.asarray(img, dtype=np.float64)
-        top = 65535.0 if arr.max() > 255 else 255.0
+        # 16-bit modes span 0-65535 whatever the content; mode "I" does not say its depth.
+        top = 65535.0 if img.mode.startswith("I;16") or arr.max() > 255 else 255.0
         img = Image.fromarray(np.clip(arr / top * 255.0 + 0.5, 0, 255).astype(np.uint8), "L")
     if img.mode == "F":
         arr = np.asarray(img, dtype=np.float64)
@@ -77,7 +78,13 @@ def load_mask(path: str | os.PathLike, size: tuple[int, int] | None = None) -> n
     If ``size`` = ``(H, W)`` is given and differs, the mask is resized with nearest neighbour.
     """
     img = _open(path)
-    if img.mode in ("RGBA", "LA") :
+    try:
+        img = ImageOps.exif_transpose(img)  # the same pixel frame as load_image gives the photo
+    except Exception:
+        pass
+    if img.mode == "PA" or (img.mode == "P" and "transparency" in img.info):
+        img = img.convert("RGBA")  # a palette layer with transparency is a painted layer too
+    if img.mode in ("RGBA", "LA"):
         # A painted layer: the hole is wherever paint is opaque and bright.
         gray = np.asarray(img.convert("L"), dtype=np.uint8)
         alpha = np.asarray(img.getchannel("A"), dtype=np.uint8)
@@ -112,6 +119,7 @@ def save_image_atomic(array: np.ndarray, path: str | os.PathLike) -> None:
     try:
         with os.fdopen(fd, "wb") as fh:
             Image.fromarray(array).save(fh, format=fmt, **({"quality": 95} if fmt == "JPEG" else {}))
+        os.chmod(tmp, 0o644)  # mkstemp makes owner-only files; outputs are ordinary files
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
