@@ -119,6 +119,106 @@ def cmd_export_encoder(args) -> int:
     return 0
 
 
+def _glimpse_faces():
+    """The first 8 test faces, shown at each epoch's end (None when the data is not there)."""
+    from .data import FaceFolder, default_data_root
+
+    test_dir = default_data_root() / "celeba" / "test"
+    return FaceFolder(test_dir, limit=8).batch(range(8)) if test_dir.is_dir() else None
+
+
+def cmd_train_refiner(args) -> int:
+    import torch
+
+    from .inpaint import Inpainter
+    from .models.io import config_from_dict, load_tensors
+    from .models.refiner import REFINER_PRESETS, RefinerConfig
+    from .train import CHECKPOINT, fit, setup_distributed
+    from .train.common import mix_seed, read_checkpoint_meta
+    from .train.refiner import EmptyHoleCompleter, LSGANCompleter, RefinerRecipe, RefinerTrainConfig
+    from .weights import ENCODER_WEIGHTS, GAN_WEIGHTS, load_gan, shipped
+
+    env = setup_distributed(args.device)
+    ckpt = args.out / CHECKPOINT
+    if args.resume and ckpt.exists():
+        config = config_from_dict(RefinerTrainConfig, read_checkpoint_meta(ckpt)["config"])
+    else:
+        if args.arch not in REFINER_PRESETS:
+            raise UserError(f"unknown refiner architecture {args.arch!r}; choose from {', '.join(REFINER_PRESETS)}")
+        if args.adv_weight < 0:
+            raise UserError("--adv-weight must be >= 0")
+        if args.iterations < 1:
+            raise UserError("--iterations must be at least 1")
+        needs_gan = args.input == "lsgan" or args.adv_weight > 0
+        gan = args.gan or (shipped(GAN_WEIGHTS.name) if needs_gan else None)
+        encoder = args.encoder or (shipped(ENCODER_WEIGHTS.name) if args.input == "lsgan" else None)
+        config = RefinerTrainConfig(refiner=RefinerConfig(**vars(REFINER_PRESETS[args.arch])), input=args.input,
+                                    adv_weight=args.adv_weight, search_iterations=args.iterations,
+                                    gan_weights=str(gan) if needs_gan else "",
+                                    encoder_weights=str(encoder) if args.input == "lsgan" else "")
+        if args.lr is not None:
+            config.lr = args.lr
+        if needs_gan:   # the discriminator's targets, as the LSGAN was trained with them
+            config.adv_loss = load_tensors(gan)[1].get("config", {}).get("loss", config.adv_loss)
+    D = None
+    if config.input == "lsgan":
+        inpainter = Inpainter.from_pretrained("fast", device=env.device, gan_weights=config.gan_weights,
+                                              encoder_weights=config.encoder_weights,
+                                              iterations=config.search_iterations, blend=config.blend)
+        completer = LSGANCompleter(inpainter)
+        D = inpainter.D
+    else:
+        completer = EmptyHoleCompleter()
+        if config.adv_weight > 0:
+            D = load_gan(config.gan_weights, env.device)[1]
+    torch.manual_seed(mix_seed(args.seed, "init"))  # every rank starts from the same weights
+    recipe = RefinerRecipe(config, completer, D if config.adv_weight > 0 else None, env.device, _glimpse_faces())
+    progress = fit(recipe, _dataset(args), args.out, _loop(args), env, resume=args.resume)
+    if env.main:
+        print(f"done: {progress['global_step']} steps, {progress['images_seen']} images seen, checkpoint in {ckpt}")
+    return 0
+
+
+def cmd_export_refiner(args) -> int:
+    from .weights import export_refiner
+
+    export_refiner(args.checkpoint, args.output)
+    print(f"wrote {args.output}")
+    return 0
+
+
+def cmd_train_context_encoder(args) -> int:
+    import torch
+
+    from .models.io import config_from_dict
+    from .train import CHECKPOINT, fit, setup_distributed
+    from .train.common import mix_seed, read_checkpoint_meta
+    from .train.context_encoder import ContextEncoderRecipe, ContextEncoderTrainConfig, context_encoder_config
+
+    env = setup_distributed(args.device)
+    ckpt = args.out / CHECKPOINT
+    if args.resume and ckpt.exists():
+        config = config_from_dict(ContextEncoderTrainConfig, read_checkpoint_meta(ckpt)["config"])
+    else:
+        if args.adv_weight is not None and args.adv_weight < 0:
+            raise UserError("--adv-weight must be >= 0")
+        config = context_encoder_config(args.config, args.adv_weight)
+    torch.manual_seed(mix_seed(args.seed, "init"))
+    recipe = ContextEncoderRecipe(config, env.device, _glimpse_faces())
+    progress = fit(recipe, _dataset(args), args.out, _loop(args), env, resume=args.resume)
+    if env.main:
+        print(f"done: {progress['global_step']} steps, {progress['images_seen']} images seen, checkpoint in {ckpt}")
+    return 0
+
+
+def cmd_export_context_encoder(args) -> int:
+    from .weights import export_context_encoder
+
+    export_context_encoder(args.checkpoint, args.output)
+    print(f"wrote {args.output}")
+    return 0
+
+
 def cmd_export_gan(args) -> int:
     from .weights import export_gan
 
@@ -246,6 +346,36 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("checkpoint", type=Path)
     p.add_argument("-o", "--output", type=Path, required=True)
     p.set_defaults(func=cmd_export_encoder)
+
+    p = sub.add_parser("train-refiner", help="train the autoencoder refiner on the LSGAN's completions")
+    _add_loop_args(p, epochs=20, batch=64)
+    p.add_argument("--arch", default="unet", help="unet (ours), paper (the thesis's autoencoder), tiny or tiny-paper")
+    p.add_argument("--input", default="lsgan", choices=["lsgan", "empty"],
+                   help="lsgan: refine the fast-path LSGAN completion; empty: the hole left empty (ae-only)")
+    p.add_argument("--adv-weight", type=float, default=0.0,
+                   help="weight of the frozen LSGAN discriminator's loss on the output (default 0: L1 only)")
+    p.add_argument("--iterations", type=int, default=30, help="latent-search iterations of the LSGAN input")
+    p.add_argument("--lr", type=float, default=None, help="Adam learning rate (default 5e-4)")
+    p.add_argument("--gan", type=Path, default=None, help="GAN weights for the input and D (default: shipped)")
+    p.add_argument("--encoder", type=Path, default=None, help="latent-encoder weights (default: shipped)")
+    p.set_defaults(func=cmd_train_refiner)
+
+    p = sub.add_parser("export-refiner", help="write a training checkpoint's refiner as fp16 shipping weights")
+    p.add_argument("checkpoint", type=Path)
+    p.add_argument("-o", "--output", type=Path, required=True)
+    p.set_defaults(func=cmd_export_refiner)
+
+    p = sub.add_parser("train-context-encoder", help="train the Context Encoder baseline (Pathak et al. 2016)")
+    _add_loop_args(p, epochs=20, batch=64)
+    p.add_argument("--config", default="default", help="default (512 x 4 x 4 bottleneck), half or tiny")
+    p.add_argument("--adv-weight", type=float, default=None,
+                   help="adversarial weight against 0.999 reconstruction (default 0.001, Pathak et al.)")
+    p.set_defaults(func=cmd_train_context_encoder)
+
+    p = sub.add_parser("export-context-encoder", help="write a training checkpoint's context encoder as fp16 weights")
+    p.add_argument("checkpoint", type=Path)
+    p.add_argument("-o", "--output", type=Path, required=True)
+    p.set_defaults(func=cmd_export_context_encoder)
 
     p = sub.add_parser("export-gan", help="write a training checkpoint's G and D as fp16 shipping weights")
     p.add_argument("checkpoint", type=Path)

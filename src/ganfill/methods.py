@@ -58,6 +58,10 @@ _REGISTRY: dict[str, str] = {
     "biharmonic": "ganfill.baselines.classical:Biharmonic",
     "lsgan": "ganfill.inpaint.pipeline:LSGANMethod",
     "lsgan-yeh": "ganfill.inpaint.pipeline:LSGANYehMethod",
+    "lsgan+ae": "ganfill.inpaint.refine:LSGANRefineMethod",
+    "lsgan+ae-paper": "ganfill.inpaint.refine:LSGANPaperRefineMethod",
+    "ae-only": "ganfill.inpaint.refine:AEOnlyMethod",
+    "context-encoder": "ganfill.baselines.context_encoder:ContextEncoderMethod",
 }
 
 

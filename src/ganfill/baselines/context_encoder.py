@@ -1,0 +1,35 @@
+"""The Context Encoder baseline (Pathak et al. 2016) behind the method registry's contract."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from ..data import mask_to_tensor, to_tensor, to_uint8
+from ..methods import InpaintMethod
+
+MODEL_SIZE = 64
+
+
+class ContextEncoderMethod(InpaintMethod):
+    """``context-encoder``: one forward pass of the trained context encoder (``context-encoder.safetensors``)."""
+
+    fixed_size = MODEL_SIZE
+
+    def __init__(self, device: str = "cpu", seed: int = 0, weights=None):
+        from ..weights import load_context_encoder
+
+        if device == "auto":
+            device = "cuda" if torch.cuda.is_available() else "cpu"
+        self.net = load_context_encoder(weights, device)
+        self.device = torch.device(device)
+
+    def inpaint_batch(self, images: np.ndarray, masks: np.ndarray) -> np.ndarray:
+        images = np.asarray(images, dtype=np.uint8)
+        masks = np.asarray(masks).astype(bool)
+        if images.ndim != 4 or images.shape[1:] != (MODEL_SIZE, MODEL_SIZE, 3) or masks.shape != images.shape[:3]:
+            raise ValueError(f"the context encoder takes (N, 64, 64, 3) images and (N, 64, 64) masks, got "
+                             f"{images.shape} and {masks.shape}")
+        with torch.no_grad():
+            out = self.net(to_tensor(images).to(self.device), mask_to_tensor(masks).to(self.device))
+        return np.where(masks[..., None], to_uint8(out), images)

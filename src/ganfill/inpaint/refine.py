@@ -1,0 +1,105 @@
+"""The thesis's joint model: the LSGAN's fast-path completion, then the autoencoder refiner.
+
+* ``lsgan+ae``: the :class:`Inpainter`'s fast path (encoder start, a short latent search, Poisson
+  blending), then our U-Net refiner (``refiner.safetensors``) on the blended completion.
+* ``lsgan+ae-paper``: the same with the thesis's autoencoder (``refiner-paper.safetensors``).
+* ``ae-only``: the ablation without the LSGAN: a refiner trained on the image with an empty hole
+  (``refiner-ae-only.safetensors``).
+
+Every method returns the known pixels exactly as given (the refiner composites, and the
+:class:`~ganfill.methods.InpaintMethod` base enforces it again).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from ..data import mask_to_tensor, to_tensor, to_uint8
+from ..methods import InpaintMethod
+from .pipeline import MODEL_SIZE, Inpainter
+
+
+def _device(device: str | torch.device) -> torch.device:
+    if device == "auto":
+        device = "cuda" if torch.cuda.is_available() else "cpu"
+    return torch.device(device)
+
+
+def _check(images: np.ndarray, masks: np.ndarray) -> None:
+    if images.ndim != 4 or images.shape[1:] != (MODEL_SIZE, MODEL_SIZE, 3) or masks.shape != images.shape[:3]:
+        raise ValueError(f"the refiner takes (N, 64, 64, 3) images and (N, 64, 64) masks, got "
+                         f"{images.shape} and {masks.shape}")
+
+
+@torch.no_grad()
+def refine(refiner: torch.nn.Module, completed: np.ndarray, masks: np.ndarray) -> np.ndarray:
+    """Run ``refiner`` on uint8 ``(N, 64, 64, 3)`` completions with bool ``(N, 64, 64)`` masks -> uint8."""
+    device = next(refiner.parameters()).device
+    out = refiner(to_tensor(completed).to(device), mask_to_tensor(masks).to(device))
+    return np.where(masks[..., None], to_uint8(out), completed)
+
+
+class LSGANRefineMethod(InpaintMethod):
+    """``lsgan+ae``: the LSGAN fast path, then the refiner, in the method registry."""
+
+    fixed_size = MODEL_SIZE
+    preset = "fast"
+    refiner_file = "refiner.safetensors"
+
+    def __init__(self, device: str = "cpu", seed: int = 0, iterations: int | None = None, lam: float | None = None,
+                 lr: float | None = None, blend: str | None = None, gan_weights=None, encoder_weights=None,
+                 refiner_weights=None):
+        from ..weights import load_refiner, shipped
+
+        device = _device(device)
+        self.inpainter = Inpainter.from_pretrained(self.preset, device=device, iterations=iterations, lam=lam,
+                                                   lr=lr, blend=blend, gan_weights=gan_weights,
+                                                   encoder_weights=encoder_weights)
+        self.refiner = load_refiner(refiner_weights if refiner_weights is not None else shipped(self.refiner_file),
+                                    device, input="lsgan")
+        self.generator = torch.Generator().manual_seed(seed)
+
+    def inpaint_batch(self, images: np.ndarray, masks: np.ndarray) -> np.ndarray:
+        return self.candidates(images, masks, 1)[:, 0]
+
+    def candidates(self, images: np.ndarray, masks: np.ndarray, k: int) -> np.ndarray:
+        """``k`` refined completions per image, in the order of their LSGAN loss (best first)."""
+        images = np.asarray(images, dtype=np.uint8)
+        masks = np.asarray(masks).astype(bool)
+        _check(images, masks)
+        completed = self.inpainter.complete(images, masks, k, self.generator).images    # (N, k, 64, 64, 3)
+        n = len(images)
+        flat = completed.reshape(n * k, MODEL_SIZE, MODEL_SIZE, 3)
+        refined = refine(self.refiner, flat, np.repeat(masks, k, axis=0))
+        return refined.reshape(completed.shape)
+
+
+class LSGANPaperRefineMethod(LSGANRefineMethod):
+    """``lsgan+ae-paper``: the same, with the thesis's autoencoder."""
+
+    refiner_file = "refiner-paper.safetensors"
+
+
+class AEOnlyMethod(InpaintMethod):
+    """``ae-only``: the refiner alone, on the image with its hole emptied (zeros); no LSGAN."""
+
+    fixed_size = MODEL_SIZE
+    refiner_file = "refiner-ae-only.safetensors"
+
+    def __init__(self, device: str = "cpu", refiner_weights=None):
+        from ..weights import load_refiner, shipped
+
+        self.refiner = load_refiner(refiner_weights if refiner_weights is not None else shipped(self.refiner_file),
+                                    _device(device), input="empty")
+
+    def inpaint_batch(self, images: np.ndarray, masks: np.ndarray) -> np.ndarray:
+        images = np.asarray(images, dtype=np.uint8)
+        masks = np.asarray(masks).astype(bool)
+        _check(images, masks)
+        device = next(self.refiner.parameters()).device
+        m = mask_to_tensor(masks).to(device)
+        with torch.no_grad():
+            x = to_tensor(images).to(device) * (1.0 - m)         # the hole exactly 0, as in training
+            out = self.refiner(x, m)
+        return np.where(masks[..., None], to_uint8(out), images)
