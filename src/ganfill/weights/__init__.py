@@ -33,14 +33,40 @@ def shipped(name: str) -> Path:
     return path
 
 
+# How each kind of file is named in messages.
+_LABELS = {"lsgan": "LSGAN", "encoder": "latent-encoder", "refiner": "refiner", "context-encoder": "context-encoder"}
+
+
+def _export(checkpoint, output, recipe: str, kind: str, prefixes: tuple[str, ...], config: str | None,
+            dtype: torch.dtype, **extra) -> None:
+    """Keep the tensors under ``prefixes`` of a ``recipe`` training checkpoint, with the model config
+    (``meta["config"][config]``, or the whole config when ``config`` is None), as a ``kind`` file."""
+    tensors, meta = load_tensors(checkpoint)
+    if meta.get("recipe") != recipe:
+        raise CheckpointError(f"{checkpoint}: not a {_LABELS[recipe]} training checkpoint")
+    keep = {k: v for k, v in tensors.items() if k.startswith(tuple(p + "." for p in prefixes))}
+    model_config = meta["config"] if config is None else meta["config"][config]
+    extras = {k: meta["config"][v] for k, v in extra.items()}
+    save_tensors(output, keep, {"kind": kind, "config": model_config, **extras,
+                                "progress": meta.get("progress", {})}, dtype=dtype)
+
+
+def _read(path, default: Path, kind: str) -> tuple[Path, dict, dict]:
+    path = Path(path) if path is not None else shipped(default.name)
+    tensors, meta = load_tensors(path)
+    if meta.get("kind") != kind or "config" not in meta:
+        raise CheckpointError(f"{path}: not a ganfill {_LABELS[kind]} weights file")
+    return path, tensors, meta
+
+
+def _build(module: torch.nn.Module, tensors: dict, prefix: str, path: Path, device) -> torch.nn.Module:
+    load_state(module, unprefixed(tensors, prefix), f"{path} [{prefix}]")
+    return module.to(device).eval()
+
+
 def export_gan(checkpoint: str | os.PathLike, output: str | os.PathLike, dtype: torch.dtype = torch.float16) -> None:
     """Keep G and D (and their config) from a training checkpoint, in ``dtype``, for shipping."""
-    tensors, meta = load_tensors(checkpoint)
-    if meta.get("recipe") != "lsgan":
-        raise CheckpointError(f"{checkpoint}: not an LSGAN training checkpoint")
-    keep = {k: v for k, v in tensors.items() if k.startswith(("G.", "D."))}
-    save_tensors(output, keep, {"kind": "lsgan", "config": meta["config"],
-                                "progress": meta.get("progress", {})}, dtype=dtype)
+    _export(checkpoint, output, "lsgan", "lsgan", ("G", "D"), None, dtype)
 
 
 def load_gan(path: str | os.PathLike | None = None, device: str | torch.device = "cpu"
@@ -49,46 +75,26 @@ def load_gan(path: str | os.PathLike | None = None, device: str | torch.device =
 
     The file holds its own config, so it rebuilds the networks it was trained as.
     """
-    path = Path(path) if path is not None else shipped(GAN_WEIGHTS.name)
-    tensors, meta = load_tensors(path)
-    if "config" not in meta:
-        raise CheckpointError(f"{path}: no model config in its metadata; not a ganfill GAN file")
+    path, tensors, meta = _read(path, GAN_WEIGHTS, "lsgan")
     config = config_from_dict(GANConfig, meta["config"])
-    G, D = Generator(config.generator), Discriminator(config.discriminator)
-    load_state(G, unprefixed(tensors, "G"), f"{path} [G]")
-    load_state(D, unprefixed(tensors, "D"), f"{path} [D]")
-    return G.to(device).eval(), D.to(device).eval()
+    return (_build(Generator(config.generator), tensors, "G", path, device),
+            _build(Discriminator(config.discriminator), tensors, "D", path, device))
 
 
 def export_encoder(checkpoint: str | os.PathLike, output: str | os.PathLike, dtype: torch.dtype = torch.float16) -> None:
     """Keep the latent encoder (and its config) from a training checkpoint, for shipping."""
-    tensors, meta = load_tensors(checkpoint)
-    if meta.get("recipe") != "encoder":
-        raise CheckpointError(f"{checkpoint}: not a latent-encoder training checkpoint")
-    keep = {k: v for k, v in tensors.items() if k.startswith("E.")}
-    save_tensors(output, keep, {"kind": "encoder", "config": meta["config"]["encoder"],
-                                "progress": meta.get("progress", {})}, dtype=dtype)
+    _export(checkpoint, output, "encoder", "encoder", ("E",), "encoder", dtype)
 
 
 def load_encoder(path: str | os.PathLike | None = None, device: str | torch.device = "cpu") -> LatentEncoder:
     """The latent encoder from a weights file (default: the shipped one), in eval mode."""
-    path = Path(path) if path is not None else shipped(ENCODER_WEIGHTS.name)
-    tensors, meta = load_tensors(path)
-    if meta.get("kind") != "encoder" or "config" not in meta:
-        raise CheckpointError(f"{path}: not a ganfill latent-encoder weights file")
-    encoder = LatentEncoder(config_from_dict(EncoderConfig, meta["config"]))
-    load_state(encoder, unprefixed(tensors, "E"), f"{path} [E]")
-    return encoder.to(device).eval()
+    path, tensors, meta = _read(path, ENCODER_WEIGHTS, "encoder")
+    return _build(LatentEncoder(config_from_dict(EncoderConfig, meta["config"])), tensors, "E", path, device)
 
 
 def export_refiner(checkpoint: str | os.PathLike, output: str | os.PathLike, dtype: torch.dtype = torch.float16) -> None:
     """Keep the refiner (its config, and which input it was trained on) from a training checkpoint."""
-    tensors, meta = load_tensors(checkpoint)
-    if meta.get("recipe") != "refiner":
-        raise CheckpointError(f"{checkpoint}: not a refiner training checkpoint")
-    keep = {k: v for k, v in tensors.items() if k.startswith("R.")}
-    save_tensors(output, keep, {"kind": "refiner", "config": meta["config"]["refiner"],
-                                "input": meta["config"]["input"], "progress": meta.get("progress", {})}, dtype=dtype)
+    _export(checkpoint, output, "refiner", "refiner", ("R",), "refiner", dtype, input="input")
 
 
 def load_refiner(path: str | os.PathLike | None = None, device: str | torch.device = "cpu",
@@ -97,35 +103,21 @@ def load_refiner(path: str | os.PathLike | None = None, device: str | torch.devi
 
     ``input`` ("lsgan" or "empty"), when given, must be the input the refiner was trained on.
     """
-    path = Path(path) if path is not None else shipped(REFINER_WEIGHTS.name)
-    tensors, meta = load_tensors(path)
-    if meta.get("kind") != "refiner" or "config" not in meta:
-        raise CheckpointError(f"{path}: not a ganfill refiner weights file")
+    path, tensors, meta = _read(path, REFINER_WEIGHTS, "refiner")
     if input is not None and meta.get("input") != input:
         raise CheckpointError(f"{path}: a refiner trained on {meta.get('input')!r} input; this method needs "
                               f"one trained on {input!r} input")
-    refiner = Refiner(config_from_dict(RefinerConfig, meta["config"]))
-    load_state(refiner, unprefixed(tensors, "R"), f"{path} [R]")
-    return refiner.to(device).eval()
+    return _build(Refiner(config_from_dict(RefinerConfig, meta["config"])), tensors, "R", path, device)
 
 
 def export_context_encoder(checkpoint: str | os.PathLike, output: str | os.PathLike,
                            dtype: torch.dtype = torch.float16) -> None:
     """Keep the context encoder (not its discriminator) from a training checkpoint, for shipping."""
-    tensors, meta = load_tensors(checkpoint)
-    if meta.get("recipe") != "context-encoder":
-        raise CheckpointError(f"{checkpoint}: not a context-encoder training checkpoint")
-    keep = {k: v for k, v in tensors.items() if k.startswith("CE.")}
-    save_tensors(output, keep, {"kind": "context-encoder", "config": meta["config"]["context_encoder"],
-                                "progress": meta.get("progress", {})}, dtype=dtype)
+    _export(checkpoint, output, "context-encoder", "context-encoder", ("CE",), "context_encoder", dtype)
 
 
 def load_context_encoder(path: str | os.PathLike | None = None, device: str | torch.device = "cpu") -> ContextEncoder:
     """The context encoder from a weights file (default: the shipped one), in eval mode."""
-    path = Path(path) if path is not None else shipped(CONTEXT_ENCODER_WEIGHTS.name)
-    tensors, meta = load_tensors(path)
-    if meta.get("kind") != "context-encoder" or "config" not in meta:
-        raise CheckpointError(f"{path}: not a ganfill context-encoder weights file")
-    net = ContextEncoder(config_from_dict(ContextEncoderConfig, meta["config"]))
-    load_state(net, unprefixed(tensors, "CE"), f"{path} [CE]")
-    return net.to(device).eval()
+    path, tensors, meta = _read(path, CONTEXT_ENCODER_WEIGHTS, "context-encoder")
+    return _build(ContextEncoder(config_from_dict(ContextEncoderConfig, meta["config"])), tensors, "CE", path,
+                  device)
