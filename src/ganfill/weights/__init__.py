@@ -34,7 +34,8 @@ def shipped(name: str) -> Path:
 
 
 # How each kind of file is named in messages.
-_LABELS = {"lsgan": "LSGAN", "encoder": "latent-encoder", "refiner": "refiner", "context-encoder": "context-encoder"}
+_LABELS = {"lsgan": "an LSGAN", "encoder": "a latent-encoder", "refiner": "a refiner",
+           "context-encoder": "a context-encoder"}
 
 
 def _export(checkpoint, output, recipe: str, kind: str, prefixes: tuple[str, ...], config: str | None,
@@ -43,7 +44,7 @@ def _export(checkpoint, output, recipe: str, kind: str, prefixes: tuple[str, ...
     (``meta["config"][config]``, or the whole config when ``config`` is None), as a ``kind`` file."""
     tensors, meta = load_tensors(checkpoint)
     if meta.get("recipe") != recipe:
-        raise CheckpointError(f"{checkpoint}: not a {_LABELS[recipe]} training checkpoint")
+        raise CheckpointError(f"{checkpoint}: not {_LABELS[recipe]} training checkpoint")
     keep = {k: v for k, v in tensors.items() if k.startswith(tuple(p + "." for p in prefixes))}
     model_config = meta["config"] if config is None else meta["config"][config]
     extras = {k: meta["config"][v] for k, v in extra.items()}
@@ -54,8 +55,13 @@ def _export(checkpoint, output, recipe: str, kind: str, prefixes: tuple[str, ...
 def _read(path, default: Path, kind: str) -> tuple[Path, dict, dict]:
     path = Path(path) if path is not None else shipped(default.name)
     tensors, meta = load_tensors(path)
-    if meta.get("kind") != kind or "config" not in meta:
-        raise CheckpointError(f"{path}: not a ganfill {_LABELS[kind]} weights file")
+    if "config" not in meta:
+        raise CheckpointError(f"{path}: no model config in its metadata; not {_LABELS[kind]} weights file")
+    if "kind" not in meta and "recipe" in meta:
+        raise CheckpointError(f"{path}: a training checkpoint, not {_LABELS[kind]} weights file; "
+                              f"export it first (ganfill export-...)")
+    if meta.get("kind", kind) != kind:
+        raise CheckpointError(f"{path}: holds {meta['kind']} weights, not {_LABELS[kind]} weights file")
     return path, tensors, meta
 
 
