@@ -173,13 +173,18 @@ class LSGANMethod(InpaintMethod):
         self.inpainter = Inpainter.from_pretrained(self.preset, device=device, iterations=iterations, lam=lam,
                                                    lr=lr, blend=blend, weighting=weighting, gan_weights=gan_weights,
                                                    encoder_weights=encoder_weights)
-        self.generator = torch.Generator().manual_seed(seed)
+        self.seed = seed
+
+    def _generator(self) -> torch.Generator:
+        # Re-seeded for every call, so that a result depends on the input and the seed only, not
+        # on what the method was asked before.
+        return torch.Generator().manual_seed(self.seed)
 
     def inpaint_batch(self, images: np.ndarray, masks: np.ndarray) -> np.ndarray:
-        return self.inpainter.complete(images, masks, 1, self.generator).images[:, 0]
+        return self.inpainter.complete(images, masks, 1, self._generator()).images[:, 0]
 
     def candidates(self, images: np.ndarray, masks: np.ndarray, k: int) -> np.ndarray:
-        return self.inpainter.complete(images, masks, k, self.generator).images
+        return self.inpainter.complete(images, masks, k, self._generator()).images
 
 
 class LSGANYehMethod(LSGANMethod):

@@ -58,7 +58,7 @@ class LSGANRefineMethod(InpaintMethod):
                                                    encoder_weights=encoder_weights)
         self.refiner = load_refiner(refiner_weights if refiner_weights is not None else shipped(self.refiner_file),
                                     device, input="lsgan")
-        self.generator = torch.Generator().manual_seed(seed)
+        self.seed = seed
 
     def inpaint_batch(self, images: np.ndarray, masks: np.ndarray) -> np.ndarray:
         return self.candidates(images, masks, 1)[:, 0]
@@ -68,7 +68,8 @@ class LSGANRefineMethod(InpaintMethod):
         images = np.asarray(images, dtype=np.uint8)
         masks = np.asarray(masks).astype(bool)
         _check(images, masks)
-        completed = self.inpainter.complete(images, masks, k, self.generator).images    # (N, k, 64, 64, 3)
+        generator = torch.Generator().manual_seed(self.seed)      # per call: results depend on the input only
+        completed = self.inpainter.complete(images, masks, k, generator).images    # (N, k, 64, 64, 3)
         n = len(images)
         flat = completed.reshape(n * k, MODEL_SIZE, MODEL_SIZE, 3)
         refined = refine(self.refiner, flat, np.repeat(masks, k, axis=0))
