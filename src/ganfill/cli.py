@@ -147,6 +147,9 @@ def cmd_train_refiner(args) -> int:
             raise UserError(f"unknown refiner architecture {args.arch!r}; choose from {', '.join(REFINER_PRESETS)}")
         if args.adv_weight < 0:
             raise UserError("--adv-weight must be >= 0")
+        if args.iterations is None:
+            from .inpaint.pipeline import PRESETS
+            args.iterations = PRESETS["fast"].search.iterations
         if args.iterations < 1:
             raise UserError("--iterations must be at least 1")
         needs_gan = args.input == "lsgan" or args.adv_weight > 0
@@ -354,7 +357,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="lsgan: refine the fast-path LSGAN completion; empty: the hole left empty (ae-only)")
     p.add_argument("--adv-weight", type=float, default=0.0,
                    help="weight of the frozen LSGAN discriminator's loss on the output (default 0: L1 only)")
-    p.add_argument("--iterations", type=int, default=30, help="latent-search iterations of the LSGAN input")
+    p.add_argument("--iterations", type=int, default=None,
+                   help="latent-search iterations of the LSGAN input (default: the fast path's)")
     p.add_argument("--lr", type=float, default=None, help="Adam learning rate (default 5e-4)")
     p.add_argument("--gan", type=Path, default=None, help="GAN weights for the input and D (default: shipped)")
     p.add_argument("--encoder", type=Path, default=None, help="latent-encoder weights (default: shipped)")

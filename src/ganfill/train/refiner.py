@@ -45,7 +45,7 @@ class RefinerTrainConfig:
     adv_loss: str = "01"             # the LSGAN's targets (a key of LOSS_VARIANTS), from its weights
     input: str = "lsgan"             # "lsgan": fast-path LSGAN completion; "empty": the hole zeroed (ae-only)
     mask_kinds: tuple[str, ...] = TRAIN_MASK_KINDS
-    search_iterations: int = 30      # the LSGAN completer's latent-search iterations (the fast preset's)
+    search_iterations: int = 10      # the LSGAN completer's latent-search iterations (the fast preset's)
     blend: str = "poisson"           # the LSGAN completer's blending
     gan_weights: str = ""            # which LSGAN made the inputs / judges the outputs (for the record)
     encoder_weights: str = ""
