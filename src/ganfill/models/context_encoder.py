@@ -19,6 +19,7 @@ import torch
 from torch import nn
 
 from .gan import init_dcgan
+from .layers import conv_down
 
 CE_CHANNELS = (64, 128, 256, 512)
 
@@ -72,13 +73,6 @@ class ContextEncoder(nn.Module):
         c1, c2, c3, c4 = config.channels()
         bn, slope = config.batch_norm, config.leaky_slope
 
-        def down(cin: int, cout: int, norm: bool) -> list[nn.Module]:
-            layers: list[nn.Module] = [nn.Conv2d(cin, cout, 4, 2, 1, bias=not norm)]
-            if norm:
-                layers.append(nn.BatchNorm2d(cout))
-            layers.append(nn.LeakyReLU(slope, inplace=True))
-            return layers
-
         def up(cin: int, cout: int) -> list[nn.Module]:
             layers: list[nn.Module] = [nn.ConvTranspose2d(cin, cout, 4, 2, 1, bias=not bn)]
             if bn:
@@ -87,10 +81,10 @@ class ContextEncoder(nn.Module):
             return layers
 
         self.encoder = nn.Sequential(
-            *down(4, c1, norm=False),           # (c1) x 32 x 32
-            *down(c1, c2, norm=bn),             # (c2) x 16 x 16
-            *down(c2, c3, norm=bn),             # (c3) x 8 x 8
-            *down(c3, c4, norm=bn),             # (c4) x 4 x 4: 512 x 4 x 4 at width 1
+            *conv_down(4, c1, False, slope),    # (c1) x 32 x 32
+            *conv_down(c1, c2, bn, slope),      # (c2) x 16 x 16
+            *conv_down(c2, c3, bn, slope),      # (c3) x 8 x 8
+            *conv_down(c3, c4, bn, slope),      # (c4) x 4 x 4: 512 x 4 x 4 at width 1
         )
         self.bottleneck = nn.Sequential(
             ChannelwiseFC(c4, 4),               # (c4) x 4 x 4, each channel on its own

@@ -12,6 +12,7 @@ import torch
 from torch import nn
 
 from .gan import init_dcgan
+from .layers import conv_down
 
 
 @dataclass
@@ -39,20 +40,12 @@ class LatentEncoder(nn.Module):
         super().__init__()
         self.config = config
         c1, c2, c3, c4 = config.channels()
-        slope = config.leaky_slope
-
-        def stage(cin: int, cout: int, norm: bool) -> list[nn.Module]:
-            layers: list[nn.Module] = [nn.Conv2d(cin, cout, 4, 2, 1, bias=not norm)]
-            if norm:
-                layers.append(nn.BatchNorm2d(cout))
-            layers.append(nn.LeakyReLU(slope, inplace=True))
-            return layers
-
+        bn, slope = config.batch_norm, config.leaky_slope
         self.features = nn.Sequential(
-            *stage(4, c1, norm=False),                  # (c1) x 32 x 32
-            *stage(c1, c2, norm=config.batch_norm),     # (c2) x 16 x 16
-            *stage(c2, c3, norm=config.batch_norm),     # (c3) x 8 x 8
-            *stage(c3, c4, norm=config.batch_norm),     # (c4) x 4 x 4
+            *conv_down(4, c1, False, slope),            # (c1) x 32 x 32
+            *conv_down(c1, c2, bn, slope),              # (c2) x 16 x 16
+            *conv_down(c2, c3, bn, slope),              # (c3) x 8 x 8
+            *conv_down(c3, c4, bn, slope),              # (c4) x 4 x 4
         )
         self.head = nn.Sequential(nn.Flatten(), nn.Linear(c4 * 16, config.z_dim), nn.Tanh())  # z_dim
         init_dcgan(self)

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
+from .layers import conv_down
+
 # The thesis's generator widths at 4x4, 8x8, 16x16 and 32x32.
 PAPER_G_CHANNELS = (1024, 512, 256, 128)
 # DCGAN's discriminator (ndf=64); the thesis does not give its widths.
@@ -86,20 +88,12 @@ class Discriminator(nn.Module):
         super().__init__()
         self.config = config
         c1, c2, c3, c4 = config.channels()
-        slope = config.leaky_slope
-
-        def stage(cin: int, cout: int, norm: bool) -> list[nn.Module]:
-            layers: list[nn.Module] = [nn.Conv2d(cin, cout, 4, 2, 1, bias=not norm)]
-            if norm:
-                layers.append(nn.BatchNorm2d(cout))
-            layers.append(nn.LeakyReLU(slope, inplace=True))
-            return layers
-
+        bn, slope = config.batch_norm, config.leaky_slope
         self.net = nn.Sequential(
-            *stage(3, c1, norm=False),                  # (c1) x 32 x 32
-            *stage(c1, c2, norm=config.batch_norm),     # (c2) x 16 x 16
-            *stage(c2, c3, norm=config.batch_norm),     # (c3) x 8 x 8
-            *stage(c3, c4, norm=config.batch_norm),     # (c4) x 4 x 4
+            *conv_down(3, c1, False, slope),            # (c1) x 32 x 32
+            *conv_down(c1, c2, bn, slope),              # (c2) x 16 x 16
+            *conv_down(c2, c3, bn, slope),              # (c3) x 8 x 8
+            *conv_down(c3, c4, bn, slope),              # (c4) x 4 x 4
             nn.Conv2d(c4, 1, 4, 1, 0),                  # 1 x 1 x 1
         )
         init_dcgan(self)

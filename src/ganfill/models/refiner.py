@@ -26,6 +26,7 @@ import torch
 from torch import nn
 
 from .gan import init_dcgan
+from .layers import conv_down
 
 # The thesis's autoencoder widths at 32, 16, 8 and 4 px: the 4x4 code is 512 x 4 x 4 = 8,192 values.
 PAPER_AE_CHANNELS = (64, 128, 256, 512)
@@ -56,15 +57,6 @@ REFINER_PRESETS: dict[str, RefinerConfig] = {
     "tiny": RefinerConfig(arch="unet", width=1 / 16),
     "tiny-paper": RefinerConfig(arch="paper", width=1 / 16),
 }
-
-
-def _down(cin: int, cout: int, norm: bool, slope: float) -> list[nn.Module]:
-    """A stride-2 4x4 convolution: halves the side."""
-    layers: list[nn.Module] = [nn.Conv2d(cin, cout, 4, 2, 1, bias=not norm)]
-    if norm:
-        layers.append(nn.BatchNorm2d(cout))
-    layers.append(nn.LeakyReLU(slope, inplace=True))
-    return layers
 
 
 def _up(cin: int, cout: int, norm: bool, slope: float) -> list[nn.Module]:
@@ -99,10 +91,10 @@ class PaperAutoencoder(nn.Module):
         c1, c2, c3, c4 = config.channels()
         bn, slope = config.batch_norm, config.leaky_slope
         self.encoder = nn.Sequential(
-            *_down(4, c1, False, slope),        # (c1) x 32 x 32
-            *_down(c1, c2, bn, slope),          # (c2) x 16 x 16
-            *_down(c2, c3, bn, slope),          # (c3) x 8 x 8
-            *_down(c3, c4, bn, slope),          # (c4) x 4 x 4: the code, 512 x 4 x 4 = 8,192 at width 1
+            *conv_down(4, c1, False, slope),        # (c1) x 32 x 32
+            *conv_down(c1, c2, bn, slope),          # (c2) x 16 x 16
+            *conv_down(c2, c3, bn, slope),          # (c3) x 8 x 8
+            *conv_down(c3, c4, bn, slope),          # (c4) x 4 x 4: the code, 512 x 4 x 4 = 8,192 at width 1
         )
         self.decoder = nn.Sequential(
             *_up(c4, c3, bn, slope),            # (c3) x 8 x 8
@@ -127,12 +119,12 @@ class UNetAutoencoder(nn.Module):
         super().__init__()
         c1, c2, c3, c4 = config.channels()
         bn, slope = config.batch_norm, config.leaky_slope
-        self.down1 = nn.Sequential(*_down(4, c1, False, slope))     # (c1) x 32 x 32
-        self.down2 = nn.Sequential(*_down(c1, c2, bn, slope))       # (c2) x 16 x 16
-        self.down3 = nn.Sequential(*_down(c2, c3, bn, slope))       # (c3) x 8 x 8
+        self.down1 = nn.Sequential(*conv_down(4, c1, False, slope))     # (c1) x 32 x 32
+        self.down2 = nn.Sequential(*conv_down(c1, c2, bn, slope))       # (c2) x 16 x 16
+        self.down3 = nn.Sequential(*conv_down(c2, c3, bn, slope))       # (c3) x 8 x 8
         self.context = nn.Sequential(*[DilatedBlock(c3, d, bn, slope)
                                        for d in config.dilations])   # (c3) x 8 x 8, dilations 2, 4
-        self.down4 = nn.Sequential(*_down(c3, c4, bn, slope))       # (c4) x 4 x 4: the code
+        self.down4 = nn.Sequential(*conv_down(c3, c4, bn, slope))       # (c4) x 4 x 4: the code
         self.up4 = nn.Sequential(*_up(c4, c3, bn, slope))           # (c3) x 8 x 8
         self.up3 = nn.Sequential(*_up(2 * c3, c2, bn, slope))       # (c2) x 16 x 16   from up4 ⊕ context
         self.up2 = nn.Sequential(*_up(2 * c2, c1, bn, slope))       # (c1) x 32 x 32   from up3 ⊕ down2
