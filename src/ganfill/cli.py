@@ -53,45 +53,57 @@ def _loop(args):
                       progress=not args.no_progress, dump_replicas=args.dump_replicas)
 
 
-def cmd_train_gan(args) -> int:
-    import torch
-
-    from .models.gan import GANConfig
+def _saved_config(args, cls):
+    """When resuming, the config stored in RUN_DIR's checkpoint (it rebuilds its own model); else None."""
     from .models.io import config_from_dict
-    from .train import CHECKPOINT, GANRecipe, fit, gan_config, setup_distributed
-    from .train.common import mix_seed, read_checkpoint_meta
+    from .train import CHECKPOINT
+    from .train.common import read_checkpoint_meta
 
-    env = setup_distributed(args.device)
     ckpt = args.out / CHECKPOINT
     if args.resume and ckpt.exists():
-        config = config_from_dict(GANConfig, read_checkpoint_meta(ckpt)["config"])
-    else:
-        config = gan_config(args.config, args.loss)
-    torch.manual_seed(mix_seed(args.seed, "init"))  # every rank starts from the same weights
-    recipe = GANRecipe(config, env.device, sample_seed=args.seed)
-    dataset = _dataset(args)
-    progress = fit(recipe, dataset, args.out, _loop(args), env, resume=args.resume)
+        return config_from_dict(cls, read_checkpoint_meta(ckpt)["config"])
+    return None
+
+
+def _seed_init(args) -> None:
+    """Seed weight initialisation, so that every DDP rank starts from the same weights."""
+    import torch
+
+    from .train.common import mix_seed
+
+    torch.manual_seed(mix_seed(args.seed, "init"))
+
+
+def _fit(args, env, recipe) -> int:
+    from .train import CHECKPOINT, fit
+
+    progress = fit(recipe, _dataset(args), args.out, _loop(args), env, resume=args.resume)
     if env.main:
         print(f"done: {progress['global_step']} steps, {progress['images_seen']} images seen, "
-              f"checkpoint in {ckpt}")
+              f"checkpoint in {args.out / CHECKPOINT}")
     return 0
 
 
-def cmd_train_encoder(args) -> int:
-    import torch
+def cmd_train_gan(args) -> int:
+    from .models.gan import GANConfig
+    from .train import GANRecipe, gan_config, setup_distributed
 
-    from .data import FaceFolder, default_data_root
+    env = setup_distributed(args.device)
+    config = _saved_config(args, GANConfig) or gan_config(args.config, args.loss)
+    _seed_init(args)
+    recipe = GANRecipe(config, env.device, sample_seed=args.seed)
+    return _fit(args, env, recipe)
+
+
+def cmd_train_encoder(args) -> int:
     from .models.encoder import ENCODER_PRESETS, EncoderConfig
-    from .models.io import config_from_dict
-    from .train import CHECKPOINT, fit, setup_distributed
-    from .train.common import mix_seed, read_checkpoint_meta
+    from .train import setup_distributed
     from .train.encoder import EncoderRecipe, EncoderTrainConfig
     from .weights import GAN_WEIGHTS, load_gan
 
     env = setup_distributed(args.device)
-    ckpt = args.out / CHECKPOINT
-    if args.resume and ckpt.exists():
-        config = config_from_dict(EncoderTrainConfig, read_checkpoint_meta(ckpt)["config"])
+    config = _saved_config(args, EncoderTrainConfig)
+    if config is not None:
         config.mask_kinds = tuple(config.mask_kinds)
     else:
         if args.config not in ENCODER_PRESETS:
@@ -101,14 +113,9 @@ def cmd_train_encoder(args) -> int:
     G, _ = load_gan(config.gan_weights if args.resume and config.gan_weights else args.gan, env.device)
     if G.config.z_dim != config.encoder.z_dim:
         config.encoder.z_dim = G.config.z_dim
-    test_dir = default_data_root() / "celeba" / "test"
-    glimpse = FaceFolder(test_dir, limit=8).batch(range(8)) if test_dir.is_dir() else None
-    torch.manual_seed(mix_seed(args.seed, "init"))
-    recipe = EncoderRecipe(config, G, env.device, glimpse)
-    progress = fit(recipe, _dataset(args), args.out, _loop(args), env, resume=args.resume)
-    if env.main:
-        print(f"done: {progress['global_step']} steps, {progress['images_seen']} images seen, checkpoint in {ckpt}")
-    return 0
+    _seed_init(args)
+    recipe = EncoderRecipe(config, G, env.device, _glimpse_faces())
+    return _fit(args, env, recipe)
 
 
 def cmd_export_encoder(args) -> int:
@@ -128,21 +135,16 @@ def _glimpse_faces():
 
 
 def cmd_train_refiner(args) -> int:
-    import torch
-
     from .inpaint import Inpainter
-    from .models.io import config_from_dict, load_tensors
+    from .models.io import load_tensors
     from .models.refiner import REFINER_PRESETS, RefinerConfig
-    from .train import CHECKPOINT, fit, setup_distributed
-    from .train.common import mix_seed, read_checkpoint_meta
+    from .train import setup_distributed
     from .train.refiner import EmptyHoleCompleter, LSGANCompleter, RefinerRecipe, RefinerTrainConfig
     from .weights import ENCODER_WEIGHTS, GAN_WEIGHTS, load_gan, shipped
 
     env = setup_distributed(args.device)
-    ckpt = args.out / CHECKPOINT
-    if args.resume and ckpt.exists():
-        config = config_from_dict(RefinerTrainConfig, read_checkpoint_meta(ckpt)["config"])
-    else:
+    config = _saved_config(args, RefinerTrainConfig)
+    if config is None:
         if args.arch not in REFINER_PRESETS:
             raise UserError(f"unknown refiner architecture {args.arch!r}; choose from {', '.join(REFINER_PRESETS)}")
         if args.adv_weight < 0:
@@ -174,12 +176,9 @@ def cmd_train_refiner(args) -> int:
         completer = EmptyHoleCompleter()
         if config.adv_weight > 0:
             D = load_gan(config.gan_weights, env.device)[1]
-    torch.manual_seed(mix_seed(args.seed, "init"))  # every rank starts from the same weights
+    _seed_init(args)
     recipe = RefinerRecipe(config, completer, D if config.adv_weight > 0 else None, env.device, _glimpse_faces())
-    progress = fit(recipe, _dataset(args), args.out, _loop(args), env, resume=args.resume)
-    if env.main:
-        print(f"done: {progress['global_step']} steps, {progress['images_seen']} images seen, checkpoint in {ckpt}")
-    return 0
+    return _fit(args, env, recipe)
 
 
 def cmd_export_refiner(args) -> int:
@@ -191,27 +190,18 @@ def cmd_export_refiner(args) -> int:
 
 
 def cmd_train_context_encoder(args) -> int:
-    import torch
-
-    from .models.io import config_from_dict
-    from .train import CHECKPOINT, fit, setup_distributed
-    from .train.common import mix_seed, read_checkpoint_meta
+    from .train import setup_distributed
     from .train.context_encoder import ContextEncoderRecipe, ContextEncoderTrainConfig, context_encoder_config
 
     env = setup_distributed(args.device)
-    ckpt = args.out / CHECKPOINT
-    if args.resume and ckpt.exists():
-        config = config_from_dict(ContextEncoderTrainConfig, read_checkpoint_meta(ckpt)["config"])
-    else:
+    config = _saved_config(args, ContextEncoderTrainConfig)
+    if config is None:
         if args.adv_weight is not None and args.adv_weight < 0:
             raise UserError("--adv-weight must be >= 0")
         config = context_encoder_config(args.config, args.adv_weight)
-    torch.manual_seed(mix_seed(args.seed, "init"))
+    _seed_init(args)
     recipe = ContextEncoderRecipe(config, env.device, _glimpse_faces())
-    progress = fit(recipe, _dataset(args), args.out, _loop(args), env, resume=args.resume)
-    if env.main:
-        print(f"done: {progress['global_step']} steps, {progress['images_seen']} images seen, checkpoint in {ckpt}")
-    return 0
+    return _fit(args, env, recipe)
 
 
 def cmd_export_context_encoder(args) -> int:
