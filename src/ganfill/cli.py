@@ -26,6 +26,8 @@ def _add_loop_args(p: argparse.ArgumentParser, epochs: int, batch: int) -> None:
     p.add_argument("--resume", action="store_true", help="continue from RUN_DIR/checkpoint.safetensors")
     p.add_argument("--checkpoint-minutes", type=float, default=5.0)
     p.add_argument("--max-steps", type=int, default=None, help="stop after this many steps")
+    p.add_argument("--max-minutes", type=float, default=None,
+                   help="stop after this many minutes of this run, with a checkpoint (resume to go on)")
     p.add_argument("--limit", type=int, default=None, help="use only the first N images")
     p.add_argument("--dry-run", action="store_true", help="a few steps on random images, for smoke tests")
     p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
@@ -50,6 +52,7 @@ def _loop(args):
     max_steps = args.max_steps if args.max_steps is not None else (3 if args.dry_run else None)
     return LoopConfig(epochs=args.epochs, batch_size=args.batch_size, seed=args.seed,
                       checkpoint_minutes=args.checkpoint_minutes, max_steps=max_steps,
+                      max_minutes=args.max_minutes,
                       progress=not args.no_progress, dump_replicas=args.dump_replicas)
 
 
@@ -99,7 +102,7 @@ def cmd_train_encoder(args) -> int:
     from .models.encoder import ENCODER_PRESETS, EncoderConfig
     from .train import setup_distributed
     from .train.encoder import EncoderRecipe, EncoderTrainConfig
-    from .weights import GAN_WEIGHTS, load_gan
+    from .weights import GAN_WEIGHTS, load_gan, shipped
 
     env = setup_distributed(args.device)
     config = _saved_config(args, EncoderTrainConfig)
@@ -109,7 +112,7 @@ def cmd_train_encoder(args) -> int:
         if args.config not in ENCODER_PRESETS:
             raise UserError(f"unknown encoder config {args.config!r}; choose from {', '.join(ENCODER_PRESETS)}")
         config = EncoderTrainConfig(encoder=EncoderConfig(**vars(ENCODER_PRESETS[args.config])),
-                                    gan_weights=str(args.gan or GAN_WEIGHTS))
+                                    gan_weights=str(args.gan or shipped(GAN_WEIGHTS.name)))
     G, _ = load_gan(config.gan_weights if args.resume and config.gan_weights else args.gan, env.device)
     if G.config.z_dim != config.encoder.z_dim:
         config.encoder.z_dim = G.config.z_dim
@@ -309,7 +312,8 @@ def cmd_evaluate(args) -> int:
         limits[name] = int(n)
     data = args.data or default_data_root() / "celeba" / "test"
     report, images, masks, results = evaluate(data, args.mask, methods, args.limit, args.seed, args.batch_size,
-                                              progress=not args.no_progress, method_limits=limits)
+                                              progress=not args.no_progress, method_limits=limits,
+                                              device=args.device)
     print(format_table(report))
     if args.json:
         write_json_atomic(report, args.json)
@@ -404,6 +408,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--method-limit", action="append", metavar="NAME=N", help="run NAME on only the first N images")
     p.add_argument("--seed", type=int, default=0, help="seed of the generated masks")
     p.add_argument("--batch-size", type=int, default=64)
+    p.add_argument("--device", default="cpu", choices=["auto", "cpu", "cuda"],
+                   help="for the methods that run networks (default cpu: the timings are CPU timings)")
     p.add_argument("--json", type=Path, default=None)
     p.add_argument("--grid", type=Path, default=None)
     p.add_argument("--no-progress", action="store_true")

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from .data import FaceFolder, make_masks, save_image_atomic
-from .methods import get_method
+from .methods import get_method, method_options
 from .metrics import METRIC_NAMES, score_batch
 from .viz import image_grid
 
@@ -55,7 +55,8 @@ def evaluate_method(name: str, images: np.ndarray, masks: np.ndarray, batch_size
 
 def evaluate(data: str | os.PathLike, mask_kind: str, methods: list[str], limit: int | None = None,
              seed: int = 0, batch_size: int = 64, progress: bool = False,
-             method_limits: dict[str, int] | None = None) -> tuple[dict, np.ndarray, np.ndarray, list[MethodResult]]:
+             method_limits: dict[str, int] | None = None, device: str = "cpu"
+             ) -> tuple[dict, np.ndarray, np.ndarray, list[MethodResult]]:
     """Score ``methods`` on the first ``limit`` images of ``data`` (sorted by file name).
 
     ``method_limits`` lets a slow method run on only its first N of those images.
@@ -69,8 +70,9 @@ def evaluate(data: str | os.PathLike, mask_kind: str, methods: list[str], limit:
     results = []
     for name in methods:
         n = min(len(images), (method_limits or {}).get(name, len(images)))
-        results.append(evaluate_method(name, images[:n], masks[:n], batch_size, progress))
-    report = {"mask": mask_kind, "n_images": len(images), "seed": seed, "data": str(data),
+        options = {"device": device} if "device" in method_options(name) else {}
+        results.append(evaluate_method(name, images[:n], masks[:n], batch_size, progress, options))
+    report = {"mask": mask_kind, "n_images": len(images), "seed": seed, "data": str(data), "device": device,
               "methods": {r.name: {**{k: round(r.scores[k], 4) for k in METRIC_NAMES},
                                    "sec_per_image": round(r.sec_per_image, 5), "n_images": r.n_images}
                           for r in results}}

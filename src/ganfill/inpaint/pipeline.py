@@ -105,6 +105,24 @@ class Inpainter:
         noise.view(n, k, z_dim)[:, 0] = 0      # the first candidate is E's answer itself
         return (z_enc + noise).clamp(-1, 1)
 
+    def generate(self, y: torch.Tensor, m: torch.Tensor, candidates: int = 1,
+                 generator: torch.Generator | None = None, record: bool = False
+                 ) -> tuple[LatentSearchResult, torch.Tensor]:
+        """The latent search on tensors, with no blending: ``y`` float ``(N, 3, 64, 64)`` in ``[-1, 1]``
+        and ``m`` float ``(N, 1, 64, 64)`` (1 = hole), on this inpainter's device.
+
+        Returns the search result and G(ẑ) ``(N·K, 3, 64, 64)``, the K candidates of each image
+        adjacent and in start order (not ranked).
+        """
+        generator = generator if generator is not None else torch.Generator().manual_seed(0)
+        k = candidates
+        z0 = self._starts(y, m, k, generator)
+        result: LatentSearchResult = latent_search(
+            self.G, self.D, y.repeat_interleave(k, 0), m.repeat_interleave(k, 0), z0, self.config.search, record)
+        with torch.no_grad():
+            generated = self.G(result.z)
+        return result, generated
+
     def complete(self, images: np.ndarray, masks: np.ndarray, candidates: int = 1,
                  generator: torch.Generator | None = None, record: bool = False) -> InpaintOutput:
         """Fill ``images`` uint8 ``(N, 64, 64, 3)`` where ``masks`` bool ``(N, 64, 64)`` is True.
@@ -120,15 +138,11 @@ class Inpainter:
             raise ValueError("candidates must be at least 1")
         if masks.reshape(len(masks), -1).all(axis=1).any():
             raise ValueError("a mask covers the whole image: there is nothing to condition on")
-        generator = generator if generator is not None else torch.Generator().manual_seed(0)
         n, k = len(images), candidates
         y = to_tensor(images).to(self.device)
         m = mask_to_tensor(masks).to(self.device)
-        z0 = self._starts(y, m, k, generator)
-        result: LatentSearchResult = latent_search(
-            self.G, self.D, y.repeat_interleave(k, 0), m.repeat_interleave(k, 0), z0, self.config.search, record)
-        with torch.no_grad():
-            generated = to_uint8(self.G(result.z)).reshape(n, k, MODEL_SIZE, MODEL_SIZE, 3)
+        result, generated_t = self.generate(y, m, k, generator, record)
+        generated = to_uint8(generated_t).reshape(n, k, MODEL_SIZE, MODEL_SIZE, 3)
         losses = result.loss.detach().cpu().numpy().reshape(n, k)
         order = np.argsort(losses, axis=1, kind="stable")
         generated = np.take_along_axis(generated, order[:, :, None, None, None], axis=1)

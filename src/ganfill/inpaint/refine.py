@@ -1,7 +1,8 @@
 """The thesis's joint model: the LSGAN's fast-path completion, then the autoencoder refiner.
 
-* ``lsgan+ae``: the :class:`Inpainter`'s fast path (encoder start, a short latent search, Poisson
-  blending), then our U-Net refiner (``refiner.safetensors``) on the blended completion.
+* ``lsgan+ae``: the :class:`Inpainter`'s fast path (encoder start, a short latent search, G(ẑ)
+  blended as in the refiner's training: pasted, unless its file says otherwise), then our U-Net
+  refiner (``refiner.safetensors``) on that completion.
 * ``lsgan+ae-paper``: the same with the thesis's autoencoder (``refiner-paper.safetensors``).
 * ``ae-only``: the ablation without the LSGAN: a refiner trained on the image with an empty hole
   (``refiner-ae-only.safetensors``).
@@ -50,14 +51,17 @@ class LSGANRefineMethod(InpaintMethod):
     def __init__(self, device: str = "cpu", seed: int = 0, iterations: int | None = None, lam: float | None = None,
                  lr: float | None = None, blend: str | None = None, gan_weights=None, encoder_weights=None,
                  refiner_weights=None):
-        from ..weights import load_refiner, shipped
+        from ..weights import load_refiner, refiner_input_settings, shipped
 
         device = _device(device)
-        self.inpainter = Inpainter.from_pretrained(self.preset, device=device, iterations=iterations, lam=lam,
-                                                   lr=lr, blend=blend, gan_weights=gan_weights,
-                                                   encoder_weights=encoder_weights)
-        self.refiner = load_refiner(refiner_weights if refiner_weights is not None else shipped(self.refiner_file),
-                                    device, input="lsgan")
+        refiner_path = refiner_weights if refiner_weights is not None else shipped(self.refiner_file)
+        self.refiner = load_refiner(refiner_path, device, input="lsgan")
+        # The refiner's input is made as in its training, unless the caller overrides it.
+        trained = refiner_input_settings(refiner_path)
+        self.inpainter = Inpainter.from_pretrained(
+            self.preset, device=device, iterations=iterations if iterations is not None else trained.get("iterations"),
+            lam=lam, lr=lr, blend=blend if blend is not None else trained["blend"], gan_weights=gan_weights,
+            encoder_weights=encoder_weights)
         self.seed = seed
 
     def inpaint_batch(self, images: np.ndarray, masks: np.ndarray) -> np.ndarray:

@@ -53,6 +53,12 @@ def setup_distributed(device: str = "auto") -> Dist:
     if device == "auto":
         device = "cuda" if torch.cuda.is_available() else "cpu"
     world = int(os.environ.get("WORLD_SIZE", "1"))
+    if device == "cuda":
+        # TF32 matrix products and autotuned convolutions: several times faster on recent GPUs,
+        # and a GAN's training noise dwarfs TF32's rounding.
+        torch.backends.cuda.matmul.allow_tf32 = True
+        torch.backends.cudnn.allow_tf32 = True
+        torch.backends.cudnn.benchmark = True
     if world <= 1:
         return Dist(0, 1, torch.device(device))
     rank = int(os.environ["RANK"])
@@ -160,6 +166,7 @@ class LoopConfig:
     seed: int = 0
     checkpoint_minutes: float = 5.0
     max_steps: int | None = None      # stop after this many steps in total (tests, smoke runs)
+    max_minutes: float | None = None  # stop (with a checkpoint) after this much wall time in this run
     log_every: int = 25
     progress: bool = True
     dump_replicas: bool = False       # every process writes replica-RANK.safetensors at the end
@@ -200,13 +207,15 @@ def fit(recipe: Recipe, dataset, out_dir: str | os.PathLike, loop: LoopConfig, e
     if steps_per_epoch == 0:
         raise ValueError(f"{n} images are fewer than one batch of {loop.batch_size}")
     log_path = out / "log.jsonl"
-    last_ckpt = time.monotonic()
+    last_ckpt = run_start = time.monotonic()
     window: dict[str, list[float]] = {}
     window_start, window_images = time.monotonic(), 0
 
     def checkpoint() -> None:
         if env.main:
             save_checkpoint(ckpt_path, recipe, progress)
+            if log_path.exists():
+                plot_curves(log_path, out / "losses.png", list(recipe.loss_keys), f"{recipe.name} training")
 
     def sync_buffers() -> None:
         # DDP copies rank 0's buffers (batch-norm statistics) to the others at each forward; do the
@@ -255,6 +264,14 @@ def fit(recipe: Recipe, dataset, out_dir: str | os.PathLike, loop: LoopConfig, e
                 window, window_start, window_images = {}, now, 0
             if loop.max_steps is not None and progress["global_step"] >= loop.max_steps:
                 stop = True
+            if loop.max_minutes is not None and time.monotonic() - run_start > loop.max_minutes * 60:
+                stop = True
+            if env.world > 1 and loop.max_minutes is not None:
+                # Ranks must agree to stop at the same step, or the others hang in the next all-reduce.
+                flag = torch.tensor([float(stop)], device=env.device)
+                dist.all_reduce(flag, op=dist.ReduceOp.MAX)
+                stop = bool(flag.item())
+            if stop:
                 break
             if time.monotonic() - last_ckpt > loop.checkpoint_minutes * 60:
                 checkpoint()
@@ -267,8 +284,6 @@ def fit(recipe: Recipe, dataset, out_dir: str | os.PathLike, loop: LoopConfig, e
             progress["step_in_epoch"] = 0
             if env.main:
                 recipe.epoch_end(out, epoch + 1)
-                if log_path.exists():
-                    plot_curves(log_path, out / "losses.png", list(recipe.loss_keys), f"{recipe.name} training")
         checkpoint()
         last_ckpt = time.monotonic()
     if loop.dump_replicas:

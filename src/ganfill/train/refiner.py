@@ -46,7 +46,9 @@ class RefinerTrainConfig:
     input: str = "lsgan"             # "lsgan": fast-path LSGAN completion; "empty": the hole zeroed (ae-only)
     mask_kinds: tuple[str, ...] = TRAIN_MASK_KINDS
     search_iterations: int = 10      # the LSGAN completer's latent-search iterations (the fast preset's)
-    blend: str = "poisson"           # the LSGAN completer's blending
+    # The LSGAN completer's blending.  A paste: the refiner learns to remove the seam itself, and
+    # the completions can be made on a GPU (the Poisson solver runs on the CPU, image by image).
+    blend: str = "paste"
     gan_weights: str = ""            # which LSGAN made the inputs / judges the outputs (for the record)
     encoder_weights: str = ""
 
@@ -72,8 +74,8 @@ class EmptyHoleCompleter:
 class LSGANCompleter:
     """The LSGAN's blended completion from an :class:`~ganfill.inpaint.Inpainter` (one candidate).
 
-    The round trip through uint8 is exact for training batches (they are decoded from uint8), and
-    it is what the ``lsgan+ae`` method will feed the refiner at inference time.
+    Its output is exactly what the ``lsgan+ae`` method feeds the refiner at inference time: the
+    training faces are decoded from uint8, and G(ẑ) is rounded to uint8 levels before the blend.
     """
 
     def __init__(self, inpainter):
@@ -81,6 +83,11 @@ class LSGANCompleter:
 
     def __call__(self, images: torch.Tensor, masks: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
         starts = torch.Generator().manual_seed(int(torch.randint(0, 2**62, (1,), generator=gen)))
+        if self.inpainter.config.blend == "paste":
+            # All on the device, with G(ẑ) rounded to the uint8 levels that inference pastes.
+            _, generated = self.inpainter.generate(images, masks, 1, starts)
+            generated = torch.round((generated.clamp(-1, 1) + 1) * 127.5) / 127.5 - 1
+            return images * (1 - masks) + generated * masks
         holes = masks[:, 0].detach().cpu().numpy() > 0.5
         out = self.inpainter.complete(to_uint8(images), holes, 1, starts).images[:, 0]
         return to_tensor(out).to(images.device)

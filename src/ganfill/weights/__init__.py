@@ -24,11 +24,18 @@ REFINER_AE_ONLY_WEIGHTS = WEIGHTS_DIR / "refiner-ae-only.safetensors"
 CONTEXT_ENCODER_WEIGHTS = WEIGHTS_DIR / "context-encoder.safetensors"
 
 
+def weights_dir() -> Path:
+    """Where the default weights are read from: the package's folder, or ``$GANFILL_WEIGHTS_DIR``
+    (to try a freshly trained set with every method and command, without installing it)."""
+    return Path(os.environ.get("GANFILL_WEIGHTS_DIR") or WEIGHTS_DIR)
+
+
 def shipped(name: str) -> Path:
     """Path of a shipped weights file; a clear error if it is not there."""
-    path = WEIGHTS_DIR / name
+    folder = weights_dir()
+    path = folder / name
     if not path.is_file():
-        raise CheckpointError(f"shipped weights {name} are missing from {WEIGHTS_DIR}; reinstall ganfill or "
+        raise CheckpointError(f"shipped weights {name} are missing from {folder}; reinstall ganfill or "
                               f"pass --weights")
     return path
 
@@ -100,7 +107,18 @@ def load_encoder(path: str | os.PathLike | None = None, device: str | torch.devi
 
 def export_refiner(checkpoint: str | os.PathLike, output: str | os.PathLike, dtype: torch.dtype = torch.float16) -> None:
     """Keep the refiner (its config, and which input it was trained on) from a training checkpoint."""
-    _export(checkpoint, output, "refiner", "refiner", ("R",), "refiner", dtype, input="input")
+    _export(checkpoint, output, "refiner", "refiner", ("R",), "refiner", dtype, input="input", blend="blend",
+            search_iterations="search_iterations")
+
+
+def refiner_input_settings(path: str | os.PathLike | None = None) -> dict:
+    """How the refiner's LSGAN input was made in training (``blend``, ``search_iterations``), so that
+    inference makes it the same way.  Files written before these were recorded used a Poisson blend."""
+    _, _, meta = _read(path, REFINER_WEIGHTS, "refiner")
+    settings = {"blend": meta.get("blend", "poisson")}
+    if "search_iterations" in meta:
+        settings["iterations"] = int(meta["search_iterations"])
+    return settings
 
 
 def load_refiner(path: str | os.PathLike | None = None, device: str | torch.device = "cpu",
