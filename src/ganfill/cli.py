@@ -143,15 +143,15 @@ def cmd_train_refiner(args) -> int:
     from .models.refiner import REFINER_PRESETS, RefinerConfig
     from .train import setup_distributed
     from .train.refiner import EmptyHoleCompleter, LSGANCompleter, RefinerRecipe, RefinerTrainConfig
-    from .weights import ENCODER_WEIGHTS, GAN_WEIGHTS, load_gan, shipped
+    from .weights import ENCODER_WEIGHTS, GAN_WEIGHTS, load_gan, load_refiner, shipped
 
     env = setup_distributed(args.device)
     config = _saved_config(args, RefinerTrainConfig)
     if config is None:
         if args.arch not in REFINER_PRESETS:
             raise UserError(f"unknown refiner architecture {args.arch!r}; choose from {', '.join(REFINER_PRESETS)}")
-        if args.adv_weight < 0:
-            raise UserError("--adv-weight must be >= 0")
+        if args.adv_weight < 0 or args.ssim_weight < 0:
+            raise UserError("--adv-weight and --ssim-weight must be >= 0")
         if args.iterations is None:
             from .inpaint.pipeline import PRESETS
             args.iterations = PRESETS["fast"].search.iterations
@@ -164,8 +164,12 @@ def cmd_train_refiner(args) -> int:
                                     adv_weight=args.adv_weight, search_iterations=args.iterations,
                                     gan_weights=str(gan) if needs_gan else "",
                                     encoder_weights=str(encoder) if args.input == "lsgan" else "")
+        config.ssim_weight = args.ssim_weight
         if args.lr is not None:
             config.lr = args.lr
+        if args.init is not None:   # fine-tune: the starting file's architecture wins over --arch
+            config.refiner = load_refiner(args.init, "cpu", input=args.input).config
+            config.init_weights = str(args.init)
         if needs_gan:   # the discriminator's targets, as the LSGAN was trained with them
             config.adv_loss = load_tensors(gan)[1].get("config", {}).get("loss", config.adv_loss)
     D = None
@@ -181,6 +185,8 @@ def cmd_train_refiner(args) -> int:
             D = load_gan(config.gan_weights, env.device)[1]
     _seed_init(args)
     recipe = RefinerRecipe(config, completer, D if config.adv_weight > 0 else None, env.device, _glimpse_faces())
+    if config.init_weights and not (args.resume and (args.out / "checkpoint.safetensors").exists()):
+        recipe.R.load_state_dict(load_refiner(config.init_weights, env.device).state_dict())
     return _fit(args, env, recipe)
 
 
@@ -353,6 +359,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="weight of the frozen LSGAN discriminator's loss on the output (default 0: L1 only)")
     p.add_argument("--iterations", type=int, default=None,
                    help="latent-search iterations of the LSGAN input (default: the fast path's)")
+    p.add_argument("--ssim-weight", type=float, default=0.0,
+                   help="add this weight times 1 - SSIM(output, truth) to the loss (default 0: L1 only)")
+    p.add_argument("--init", type=Path, default=None, help="start from these refiner weights (fine-tuning)")
     p.add_argument("--lr", type=float, default=None, help="Adam learning rate (default 5e-4)")
     p.add_argument("--gan", type=Path, default=None, help="GAN weights for the input and D (default: shipped)")
     p.add_argument("--encoder", type=Path, default=None, help="latent-encoder weights (default: shipped)")

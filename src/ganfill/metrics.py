@@ -13,6 +13,8 @@ stay finite.  Scores are averaged over images (not pooled over pixels).
 from __future__ import annotations
 
 import numpy as np
+import torch
+import torch.nn.functional as F
 from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 
 PSNR_CAP = 100.0
@@ -38,6 +40,28 @@ def psnr(result: np.ndarray, truth: np.ndarray) -> float:
 def ssim(result: np.ndarray, truth: np.ndarray) -> float:
     _check(result, truth)
     return float(structural_similarity(truth, result, channel_axis=-1, data_range=255))
+
+
+def ssim_torch(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """:func:`ssim` on float ``(N, C, H, W)`` images in ``[-1, 1]``, differentiable, per image ``(N,)``.
+
+    As skimage computes it on uint8: a 7x7 uniform window over the valid positions only, the
+    sample covariance (divided by 48, not 49), K1 = 0.01, K2 = 0.03, the mean over channels and
+    positions.  The luminance term is not shift-invariant, so the images are first mapped to
+    ``[0, 1]``, the uint8 range scaled.
+    """
+    x, y = (x + 1) / 2, (y + 1) / 2
+    data_range = 1.0
+    win, n = 7, 49
+    c1, c2 = (0.01 * data_range) ** 2, (0.03 * data_range) ** 2
+    mean = lambda t: F.avg_pool2d(t, win, stride=1)  # noqa: E731
+    ux, uy = mean(x), mean(y)
+    norm = n / (n - 1)
+    vx = norm * (mean(x * x) - ux * ux)
+    vy = norm * (mean(y * y) - uy * uy)
+    vxy = norm * (mean(x * y) - ux * uy)
+    s = ((2 * ux * uy + c1) * (2 * vxy + c2)) / ((ux * ux + uy * uy + c1) * (vx + vy + c2))
+    return s.flatten(1).mean(1)
 
 
 def hole_psnr(result: np.ndarray, truth: np.ndarray, mask: np.ndarray) -> float:

@@ -6,6 +6,7 @@ for the refiner's input, and trains the refiner R to give back the truth in the 
     input  = completer(truth, mask)          the LSGAN's blended completion, or the empty hole
     output = R(input, mask)                  known pixels kept by construction
     loss   = L1 over the hole pixels (mean over the hole, not the image)
+             [+ ssim_weight · (1 − SSIM(output, truth)), the evaluator's SSIM, made differentiable]
              [+ adv_weight · ½(D(output) − c)², D the frozen LSGAN discriminator]
 
 The L1 is averaged over the hole only: outside the hole the output *is* the input, so a
@@ -26,6 +27,7 @@ from torch import nn
 
 from ..data import to_tensor, to_uint8
 from ..models.gan import LOSS_VARIANTS
+from ..metrics import ssim_torch
 from ..models.io import config_to_dict
 from ..models.refiner import REFINER_PRESETS, Refiner, RefinerConfig
 from .common import Dist, Recipe, save_grid, seeded
@@ -42,6 +44,7 @@ class RefinerTrainConfig:
     beta1: float = 0.9               # a regression loss: Adam's usual betas, not the GAN's 0.5
     beta2: float = 0.999
     adv_weight: float = 0.0          # λ_adv of the frozen LSGAN discriminator's generator loss
+    ssim_weight: float = 0.0         # weight of 1 − SSIM(output, truth), the evaluator's SSIM
     adv_loss: str = "01"             # the LSGAN's targets (a key of LOSS_VARIANTS), from its weights
     input: str = "lsgan"             # "lsgan": fast-path LSGAN completion; "empty": the hole zeroed (ae-only)
     mask_kinds: tuple[str, ...] = TRAIN_MASK_KINDS
@@ -51,13 +54,14 @@ class RefinerTrainConfig:
     blend: str = "paste"
     gan_weights: str = ""            # which LSGAN made the inputs / judges the outputs (for the record)
     encoder_weights: str = ""
+    init_weights: str = ""           # a refiner weights file the training started from (fine-tuning)
 
     def __post_init__(self) -> None:
         self.mask_kinds = tuple(self.mask_kinds)
         if self.input not in REFINER_INPUTS:
             raise ValueError(f"unknown refiner input {self.input!r}; choose from {', '.join(REFINER_INPUTS)}")
-        if self.adv_weight < 0:
-            raise ValueError("the adversarial weight must be >= 0")
+        if self.adv_weight < 0 or self.ssim_weight < 0:
+            raise ValueError("the loss weights must be >= 0")
         if self.adv_loss not in LOSS_VARIANTS:
             raise ValueError(f"unknown LSGAN loss {self.adv_loss!r}; choose from {', '.join(LOSS_VARIANTS)}")
 
@@ -102,7 +106,7 @@ def hole_mean(error: torch.Tensor, masks: torch.Tensor) -> torch.Tensor:
 
 class RefinerRecipe(Recipe):
     name = "refiner"
-    loss_keys = ("loss", "hole_l1", "input_l1", "adv")
+    loss_keys = ("loss", "hole_l1", "input_l1", "adv", "ssim")
 
     def __init__(self, config: RefinerTrainConfig, completer: Completer, D: nn.Module | None = None,
                  device: torch.device | str = "cpu", glimpse: torch.Tensor | None = None):
@@ -135,6 +139,10 @@ class RefinerRecipe(Recipe):
         out = self.r_train(inputs, masks)
         hole_l1 = hole_mean((out - truth).abs(), masks)
         loss = hole_l1
+        ssim = hole_l1.new_ones(())
+        if self.config.ssim_weight > 0:
+            ssim = ssim_torch(out, truth).mean()
+            loss = loss + self.config.ssim_weight * (1 - ssim)
         adv = hole_l1.new_zeros(())
         if self.config.adv_weight > 0:
             # D is frozen and in eval mode: it only judges, it is not trained here.
@@ -145,7 +153,8 @@ class RefinerRecipe(Recipe):
         self.opt.step()
         with torch.no_grad():
             input_l1 = hole_mean((inputs - truth).abs(), masks)
-        return {"loss": loss.item(), "hole_l1": hole_l1.item(), "input_l1": input_l1.item(), "adv": adv.item()}
+        return {"loss": loss.item(), "hole_l1": hole_l1.item(), "input_l1": input_l1.item(), "adv": adv.item(),
+                "ssim": ssim.item()}
 
     def epoch_end(self, out_dir: Path, epoch: int) -> None:
         """Figure 6: rows input / refiner output / truth for the fixed glimpse faces."""
