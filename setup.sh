@@ -14,4 +14,14 @@ else
   .venv/bin/python -m pip install -q "$TORCH_SPEC"
 fi
 .venv/bin/python -m pip install -q -e ".[dev]"
+# The browser test drives Debian's Chromium; without it (no root, no apt) that one test is skipped.
+if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    (apt-get install -y -qq --no-install-recommends chromium chromium-driver >/dev/null 2>&1 ||
+     { apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq --no-install-recommends chromium chromium-driver >/dev/null 2>&1; }) ||
+      echo "setup.sh: could not install chromium; the browser test will be skipped"
+  else
+    echo "setup.sh: chromium and chromium-driver are not installed (needs root: apt-get install chromium chromium-driver); the browser test will be skipped"
+  fi
+fi
 .venv/bin/ganfill --version

@@ -252,43 +252,128 @@ def _output_paths(output: Path, k: int) -> list[Path]:
     return [output] if k == 1 else [output.with_name(f"{output.stem}-{i}{output.suffix}") for i in range(1, k + 1)]
 
 
-def cmd_inpaint(args) -> int:
-    import numpy as np
+OUTPUT_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp")
 
-    from .data import load_image, load_mask, save_image_atomic
+
+def _check_output(path: Path) -> None:
+    if path.suffix.lower() not in OUTPUT_SUFFIXES:
+        raise UserError(f"{path}: output must end in .png, .jpg or .webp")
+
+
+def _inpaint_file(method, image_path: Path, mask_path: Path, output: Path, args) -> list[Path]:
+    """One photo through :func:`ganfill.photo.inpaint_photo`; returns the files written."""
+    from .data import load_mask, load_photo, save_image_atomic
+    from .photo import inpaint_photo
+
+    photo = load_photo(image_path)
+    h, w = photo.rgb.shape[:2]
+    mask = load_mask(mask_path)
+    if mask.shape != (h, w):
+        print(f"ganfill: warning: {mask_path.name}: mask is {mask.shape[1]}x{mask.shape[0]}, image is {w}x{h}; "
+              f"resizing the mask (nearest neighbour)", file=sys.stderr)
+        mask = load_mask(mask_path, (h, w))
+    if mask.all():
+        raise UserError(f"{mask_path}: the mask covers the whole image: there is nothing to condition on")
+    paths = _output_paths(output, args.candidates)
+    if not mask.any():
+        print(f"ganfill: {mask_path.name}: the mask has no hole; writing the image unchanged", file=sys.stderr)
+        results = [photo.pixels] * args.candidates
+    else:
+        done = inpaint_photo(photo.rgb, mask, method, args.candidates, args.box, args.crop)
+        results = [photo.with_fill(image, mask) for image in done.images]
+    for path, result in zip(paths, results):
+        if result.ndim == 3 and result.shape[2] == 4 and path.suffix.lower() in (".jpg", ".jpeg"):
+            result = result[..., :3]   # JPEG holds no alpha
+        save_image_atomic(result, path)
+    return paths
+
+
+def _mask_for(stem: str, mask_dir: Path) -> Path:
+    from .data.dataset import IMAGE_SUFFIXES
+
+    for suffix in (".png", *IMAGE_SUFFIXES):
+        for candidate in (mask_dir / f"{stem}{suffix}", mask_dir / f"{stem}{suffix.upper()}"):
+            if candidate.is_file():
+                return candidate
+    raise UserError(f"no mask named {stem}.png (or .jpg, ...) in {mask_dir}")
+
+
+def cmd_inpaint(args) -> int:
+    from .data import list_images
+    from .data.faces import Box
     from .methods import get_method, method_options
 
     if args.candidates < 1:
         raise UserError("--candidates must be at least 1")
-    if args.output.suffix.lower() not in (".png", ".jpg", ".jpeg", ".webp"):
-        raise UserError(f"{args.output}: output must end in .png, .jpg or .webp")
-    image = load_image(args.image)
-    h, w = image.shape[:2]
-    mask = load_mask(args.mask)
-    if mask.shape != (h, w):
-        print(f"ganfill: warning: mask is {mask.shape[1]}x{mask.shape[0]}, image is {w}x{h}; "
-              f"resizing the mask (nearest neighbour)", file=sys.stderr)
-        mask = load_mask(args.mask, (h, w))
-    if mask.all():
-        raise UserError("the mask covers the whole image: there is nothing to condition on")
+    if args.mask is None and args.mask_dir is None:
+        raise UserError("give the hole with --mask MASK (or --mask-dir MDIR for a folder of images)")
+    if args.mask is not None and args.mask_dir is not None:
+        raise UserError("give either --mask or --mask-dir, not both")
+    batch = args.image.is_dir()
+    if args.mask_dir is not None and not batch:
+        raise UserError("--mask-dir goes with a folder of images; for one image use --mask")
+    if args.mask_dir is not None and not args.mask_dir.is_dir():
+        raise UserError(f"{args.mask_dir}: no such folder")
+    if args.output.suffix and batch:
+        raise UserError(f"{args.output}: with a folder of images, -o names the output folder")
+    if not batch:
+        _check_output(args.output)
+    args.box = Box.parse(args.box) if args.box else None
+    if args.output.suffix.lower() in (".jpg", ".jpeg"):
+        print("ganfill: warning: JPEG is lossy, so pixels outside the hole will not stay exactly as they were; "
+              "write .png to keep them", file=sys.stderr)
     options = {"seed": args.seed, "iterations": args.iterations, "device": args.device}
     accepted = method_options(args.method)
     for key in ("iterations",):
         if options[key] is not None and key not in accepted:
             raise UserError(f"method {args.method!r} takes no --{key}")
+    if args.candidates > 1 and "seed" not in accepted:
+        raise UserError(f"method {args.method!r} gives a single answer; several candidates need an lsgan method")
+    images = list_images(args.image) if batch else [args.image]
     method = get_method(args.method, **{k: v for k, v in options.items() if k in accepted and v is not None})
-    if method.fixed_size and (h, w) != (method.fixed_size, method.fixed_size):
-        raise UserError(f"{args.image}: is {w}x{h}; method {args.method!r} takes "
-                        f"{method.fixed_size}x{method.fixed_size} face crops")
-    paths = _output_paths(args.output, args.candidates)
-    if not mask.any():
-        print("ganfill: the mask has no hole; writing the image unchanged", file=sys.stderr)
-        results = np.repeat(image[None], args.candidates, axis=0)
-    else:
-        results = method.candidates(image[None], mask[None], args.candidates)[0]
-    for path, result in zip(paths, results):
-        save_image_atomic(result, path)
-    print("wrote " + ", ".join(str(p) for p in paths))
+
+    if not batch:
+        paths = _inpaint_file(method, args.image, args.mask, args.output, args)
+        print("wrote " + ", ".join(str(p) for p in paths))
+        return 0
+
+    from tqdm import tqdm
+
+    failures: list[str] = []
+    written = 0
+    for path in tqdm(images, desc="inpainting", unit="image", disable=args.no_progress, dynamic_ncols=True):
+        rel = path.relative_to(args.image)
+        try:
+            mask = args.mask if args.mask is not None else _mask_for(path.stem, args.mask_dir / rel.parent)
+            _inpaint_file(method, path, mask, args.output / rel.with_suffix(".png"), args)
+            written += 1
+        except (UserError, ValueError, OSError) as exc:
+            failures.append(f"{rel}: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}")
+    print(f"inpainted {written} of {len(images)} images into {args.output}"
+          + (f"; {len(failures)} failed:" if failures else ""))
+    for line in failures:
+        print(f"  {line}", file=sys.stderr)
+    return EXIT_ERROR if failures else 0
+
+
+def cmd_serve(args) -> int:
+    import uvicorn
+
+    from .server.app import ServerConfig, create_app
+
+    if not 0 < args.port < 65536:
+        raise UserError("--port must be 1 to 65535")
+    if args.max_queue < 1 or args.workers < 1 or args.max_upload_mb <= 0 or args.timeout <= 0:
+        raise UserError("--max-queue, --workers, --max-upload-mb and --timeout must be positive")
+    if args.host not in ("127.0.0.1", "localhost", "::1"):
+        print(f"ganfill: warning: serving on {args.host}, reachable from other machines", file=sys.stderr)
+    config = ServerConfig(method=args.method, device=args.device, max_upload_mb=args.max_upload_mb,
+                          max_queue=args.max_queue, workers=args.workers, timeout_s=args.timeout)
+    from .methods import method_options
+    method_options(config.method)          # an unknown default method fails now, not at the first request
+    print(f"ganfill: serving on http://{args.host}:{args.port}/ (API docs at /docs)", file=sys.stderr)
+    uvicorn.run(create_app(config), host=args.host, port=args.port, log_level="warning",
+                timeout_keep_alive=5, limit_concurrency=max(64, 4 * args.max_queue))
     return 0
 
 
@@ -395,16 +480,32 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--weights", type=Path, default=None, help="GAN weights (default: the shipped ones)")
     p.set_defaults(func=cmd_sample)
-    p = sub.add_parser("inpaint", help="fill the hole of a face image")
-    p.add_argument("image", type=Path)
-    p.add_argument("--mask", type=Path, required=True, help="mask image: white / nonzero = hole")
-    p.add_argument("-o", "--output", type=Path, required=True)
-    p.add_argument("--method", default="lsgan", help="any method of `ganfill methods`")
+    p = sub.add_parser("inpaint", help="fill the hole of a photo, or of every photo in a folder")
+    p.add_argument("image", type=Path, help="a photo of any size, or a folder of them")
+    p.add_argument("--mask", type=Path, default=None, help="mask image: white / nonzero = hole (one for all)")
+    p.add_argument("--mask-dir", type=Path, default=None, help="folder of masks matched to the images by file stem")
+    p.add_argument("-o", "--output", type=Path, required=True, help="output file (or folder, for a folder)")
+    p.add_argument("--method", default="lsgan+ae", help="any method of `ganfill methods` (default lsgan+ae)")
     p.add_argument("--candidates", type=int, default=1, help="write K alternatives OUT-1 ... OUT-K, best first")
+    p.add_argument("--box", default=None, metavar="X,Y,W,H", help="the face's box, instead of detecting it")
+    p.add_argument("--crop", default="face", choices=["face", "hole"],
+                   help="the square the model sees: around the detected face (default), or around the hole")
     p.add_argument("--iterations", type=int, default=None, help="latent-search iterations (lsgan methods)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+    p.add_argument("--no-progress", action="store_true")
     p.set_defaults(func=cmd_inpaint)
+
+    p = sub.add_parser("serve", help="the web page with a brush, and the REST API")
+    p.add_argument("--host", default="127.0.0.1", help="address to bind (default: this machine only)")
+    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--method", default="lsgan+ae", help="the default method of a request")
+    p.add_argument("--device", default="cpu", choices=["auto", "cpu", "cuda"])
+    p.add_argument("--max-upload-mb", type=float, default=20.0, help="per uploaded file")
+    p.add_argument("--max-queue", type=int, default=8, help="requests running or waiting; more get 503")
+    p.add_argument("--workers", type=int, default=1, help="requests computed at once")
+    p.add_argument("--timeout", type=float, default=120.0, help="seconds before a request gets 504")
+    p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser("methods", help="list the inpainting methods")
     p.set_defaults(func=cmd_methods)

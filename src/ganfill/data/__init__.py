@@ -1,12 +1,12 @@
 """Image folders, preprocessing and mask generators.  Imports nothing from the rest of ganfill."""
 
-from .images import (ImageError, load_image, load_mask, mask_to_tensor, resize_mask, save_image_atomic,
+from .images import (ImageError, Photo, load_image, load_mask, load_photo, mask_to_tensor, resize_mask, save_image_atomic,
                      to_tensor, to_uint8)
 from .dataset import ArrayFaces, FaceFolder, default_data_root, list_images, preprocess
 from .masks import MASK_KINDS, make_mask, make_masks
 
 __all__ = [
-    "ImageError", "load_image", "load_mask", "mask_to_tensor", "resize_mask", "save_image_atomic",
+    "ImageError", "Photo", "load_image", "load_mask", "load_photo", "mask_to_tensor", "resize_mask", "save_image_atomic",
     "to_tensor", "to_uint8",
     "ArrayFaces", "FaceFolder", "default_data_root", "list_images", "preprocess",
     "MASK_KINDS", "make_mask", "make_masks",

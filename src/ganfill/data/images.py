@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import io
 import os
 import tempfile
 import warnings
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
-from PIL import Image, ImageOps
+from PIL import Image, ImageOps, UnidentifiedImageError
 
 # Refuse decompression bombs with a clear error rather than exhausting memory.
 MAX_IMAGE_PIXELS = 64_000_000
@@ -20,18 +22,25 @@ class ImageError(ValueError):
     """A file that cannot be used as an image or mask; the message is one line, fit for a user."""
 
 
-def _open(path: str | os.PathLike) -> Image.Image:
-    path = Path(path)
-    if not path.exists():
-        raise ImageError(f"{path}: no such file")
-    if path.is_dir():
-        raise ImageError(f"{path}: is a folder, not an image")
-    if path.stat().st_size == 0:
-        raise ImageError(f"{path}: empty file")
+def _open(source: str | os.PathLike | bytes, label: str = "upload") -> Image.Image:
+    """Open a file, or the bytes of one (an upload; named ``label`` in messages)."""
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        path = label
+        if len(source) == 0:
+            raise ImageError(f"{label}: empty file")
+        opened = io.BytesIO(bytes(source))
+    else:
+        path = opened = Path(source)
+        if not path.exists():
+            raise ImageError(f"{path}: no such file")
+        if path.is_dir():
+            raise ImageError(f"{path}: is a folder, not an image")
+        if path.stat().st_size == 0:
+            raise ImageError(f"{path}: empty file")
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            img = Image.open(path)
+            img = Image.open(opened)
             if img.width * img.height > MAX_IMAGE_PIXELS:
                 raise ImageError(
                     f"{path}: image is {img.width}x{img.height}, over the limit of {MAX_IMAGE_PIXELS:,} pixels")
@@ -40,6 +49,8 @@ def _open(path: str | os.PathLike) -> Image.Image:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         raise ImageError(f"{path}: image too large ({exc})") from None
+    except UnidentifiedImageError:
+        raise ImageError(f"{path}: not an image file (or a format that cannot be read)") from None
     except (OSError, SyntaxError, ValueError) as exc:
         raise ImageError(f"{path}: not a readable image ({type(exc).__name__}: {exc})") from None
     return img
@@ -62,9 +73,9 @@ def _to_rgb(img: Image.Image) -> Image.Image:
     return img.convert("RGB")
 
 
-def load_image(path: str | os.PathLike) -> np.ndarray:
-    """Read an image file as ``uint8`` RGB ``(H, W, 3)``, honouring the EXIF orientation."""
-    img = _open(path)
+def load_image(path: str | os.PathLike | bytes, label: str = "upload") -> np.ndarray:
+    """Read an image file (or its bytes) as ``uint8`` RGB ``(H, W, 3)``, honouring the EXIF orientation."""
+    img = _open(path, label)
     try:
         img = ImageOps.exif_transpose(img)
     except Exception:  # a broken EXIF block should not make an otherwise good image unusable
@@ -72,12 +83,54 @@ def load_image(path: str | os.PathLike) -> np.ndarray:
     return np.array(_to_rgb(img), dtype=np.uint8)
 
 
-def load_mask(path: str | os.PathLike, size: tuple[int, int] | None = None) -> np.ndarray:
+@dataclass
+class Photo:
+    """A photo as the methods see it (``rgb``) and as its file holds it (``pixels`` in ``mode``).
+
+    ``mode`` is "L" (8-bit grey, ``(H, W)``), "RGB" or "RGBA" (``(H, W, 4)``, alpha kept); other
+    kinds (16-bit, CMYK, palette, ...) are held as their 8-bit RGB conversion.  Results are written
+    back in ``mode``, so that the pixels outside the hole stay exactly what was read.
+    """
+
+    rgb: np.ndarray
+    pixels: np.ndarray
+    mode: str
+
+    def with_fill(self, filled_rgb: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        """``pixels`` with the hole taken from ``filled_rgb`` (uint8 ``(H, W, 3)``), in ``mode``."""
+        if self.mode == "L":
+            fill = np.asarray(Image.fromarray(filled_rgb).convert("L"))
+            return np.where(mask, fill, self.pixels)
+        if self.mode == "RGBA":
+            out = self.pixels.copy()
+            out[..., :3] = np.where(mask[..., None], filled_rgb, self.pixels[..., :3])
+            return out
+        return np.where(mask[..., None], filled_rgb, self.pixels)
+
+
+def load_photo(path: str | os.PathLike | bytes, label: str = "upload") -> Photo:
+    """Read an image file (or its bytes) as a :class:`Photo`, honouring the EXIF orientation."""
+    img = _open(path, label)
+    try:
+        img = ImageOps.exif_transpose(img)
+    except Exception:
+        pass
+    rgb = np.array(_to_rgb(img), dtype=np.uint8)
+    if img.mode == "L":
+        return Photo(rgb, np.array(img, dtype=np.uint8), "L")
+    if img.mode in ("RGBA", "LA", "PA") or (img.mode == "P" and "transparency" in img.info):
+        return Photo(rgb, np.array(img.convert("RGBA"), dtype=np.uint8), "RGBA")
+    return Photo(rgb, rgb, "RGB")
+
+
+def load_mask(path: str | os.PathLike | bytes, size: tuple[int, int] | None = None, label: str = "upload"
+              ) -> np.ndarray:
     """Read a mask file as a ``bool`` ``(H, W)`` array, True = hole (pixel value > 127).
 
     If ``size`` = ``(H, W)`` is given and differs, the mask is resized with nearest neighbour.
+    ``path`` may also be the file's bytes.
     """
-    img = _open(path)
+    img = _open(path, label)
     try:
         img = ImageOps.exif_transpose(img)  # the same pixel frame as load_image gives the photo
     except Exception:

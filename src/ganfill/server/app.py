@@ -1,0 +1,186 @@
+"""The web page and REST API: ``ganfill serve``.
+
+One engine behind both: :func:`ganfill.photo.inpaint_photo` with a registry method, the same call
+as ``ganfill inpaint``.  Built to be exposed with care:
+
+* uploads are read in memory up to a size limit (413 beyond it) and decoded from bytes: no path
+  on this machine ever comes from a request;
+* the work runs on a fixed pool of workers behind a bounded queue: when it is full a request gets
+  503 at once instead of waiting, and a request that takes too long gets 504;
+* every bad input is a 4xx with a JSON ``{"detail": "..."}`` message.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import io
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from fastapi import FastAPI, File, Form, HTTPException, Request, UploadFile
+from fastapi.responses import FileResponse, JSONResponse, Response
+from PIL import Image
+
+STATIC = Path(__file__).resolve().parent / "static"
+MAX_CANDIDATES = 8
+
+
+@dataclass
+class ServerConfig:
+    method: str = "lsgan+ae"        # the default method of a request
+    device: str = "cpu"
+    max_upload_mb: float = 20.0     # per file
+    max_queue: int = 8              # requests running or waiting; more get 503
+    workers: int = 1                # requests computed at once
+    timeout_s: float = 120.0        # a request that waits and runs longer gets 504
+
+
+class Engine:
+    """Registry methods, each built once, and a bounded pool that runs the work."""
+
+    def __init__(self, config: ServerConfig):
+        self.config = config
+        self.pool = ThreadPoolExecutor(max_workers=config.workers, thread_name_prefix="ganfill")
+        self._methods: dict[tuple, object] = {}
+        self._lock = threading.Lock()
+        self._pending = 0
+
+    def method(self, name: str, seed: int):
+        from ..methods import get_method, method_options
+
+        accepted = method_options(name)      # ValueError for an unknown name
+        options = {k: v for k, v in (("seed", seed), ("device", self.config.device)) if k in accepted}
+        key = (name, tuple(sorted(options.items())))
+        with self._lock:
+            if key not in self._methods:
+                self._methods[key] = get_method(name, **options)
+            return self._methods[key]
+
+    def try_enter(self) -> bool:
+        with self._lock:
+            if self._pending >= self.config.max_queue:
+                return False
+            self._pending += 1
+            return True
+
+    def leave(self) -> None:
+        with self._lock:
+            self._pending -= 1
+
+
+def _png(array: np.ndarray) -> bytes:
+    buf = io.BytesIO()
+    Image.fromarray(array).save(buf, format="PNG")
+    return buf.getvalue()
+
+
+async def _read_limited(upload: UploadFile, limit: int, what: str) -> bytes:
+    data = await upload.read(limit + 1)
+    if len(data) > limit:
+        raise HTTPException(413, f"{what} is larger than the limit of {limit // 2**20} MB")
+    return data
+
+
+def create_app(config: ServerConfig | None = None) -> FastAPI:
+    config = config or ServerConfig()
+    engine = Engine(config)
+    app = FastAPI(title="ganfill", version=_version(),
+                  description="Fill holes in face photos with an LSGAN prior and an autoencoder refiner. "
+                              "Masks: white (nonzero) = hole.")
+    app.state.engine = engine
+
+    @app.exception_handler(ValueError)
+    async def bad_input(request: Request, exc: ValueError):
+        return JSONResponse({"detail": str(exc).splitlines()[0] if str(exc) else "bad input"}, status_code=400)
+
+    @app.get("/", include_in_schema=False)
+    def page():
+        return FileResponse(STATIC / "index.html", media_type="text/html")
+
+    @app.get("/api/methods")
+    def methods() -> dict:
+        """The method names, the default first."""
+        from ..methods import method_names
+
+        names = method_names()
+        return {"default": config.method, "methods": [config.method] + [n for n in names if n != config.method]}
+
+    @app.post("/api/inpaint", responses={200: {"content": {"image/png": {}, "application/json": {}}}})
+    async def inpaint(image: UploadFile = File(..., description="the photo: PNG, JPEG, WebP, any size"),
+                      mask: UploadFile = File(..., description="the hole: white / nonzero = hole; resized "
+                                                               "(nearest) if its size differs"),
+                      method: str = Form(None, description="a method of /api/methods (default: the server's)"),
+                      candidates: int = Form(1, description=f"K results, 1 to {MAX_CANDIDATES}"),
+                      seed: int = Form(0),
+                      box: str = Form(None, description="x,y,w,h of the face, instead of detecting it"),
+                      crop: str = Form("face", description="face or hole"),
+                      format: str = Form("png", description="png: the best result as a PNG; json: all K "
+                                                            "as data URLs")):
+        """Fill the hole of ``image`` where ``mask`` is white.  Returns a PNG (or JSON with K PNGs)."""
+        if not 1 <= candidates <= MAX_CANDIDATES:
+            raise HTTPException(422, f"candidates must be 1 to {MAX_CANDIDATES}")
+        if format not in ("png", "json"):
+            raise HTTPException(422, "format must be png or json")
+        limit = int(config.max_upload_mb * 2**20)
+        image_bytes = await _read_limited(image, limit, "the image")
+        mask_bytes = await _read_limited(mask, limit, "the mask")
+        if not engine.try_enter():
+            raise HTTPException(503, "the server is busy; try again shortly", headers={"Retry-After": "5"})
+        # The slot is freed when the work ends, not when the request gives up on it: a timed-out
+        # job still occupies a worker until it finishes.
+        work = engine.pool.submit(_inpaint_bytes, engine, image_bytes, mask_bytes, method or config.method,
+                                  candidates, seed, box, crop)
+        work.add_done_callback(lambda _: engine.leave())
+        try:
+            result = await asyncio.wait_for(asyncio.wrap_future(work), config.timeout_s)
+        except asyncio.TimeoutError:
+            raise HTTPException(504, f"inpainting took longer than {config.timeout_s:g} s") from None
+        images, info = result
+        headers = {"X-Ganfill-Method": info["method"], "X-Ganfill-Crop": info["source"],
+                   **({"X-Ganfill-Box": info["box"]} if info["box"] else {})}
+        if format == "json":
+            return JSONResponse({**info, "images": ["data:image/png;base64," + base64.b64encode(p).decode()
+                                                    for p in images]}, headers=headers)
+        return Response(images[0], media_type="image/png", headers=headers)
+
+    return app
+
+
+def _inpaint_bytes(engine: Engine, image_bytes: bytes, mask_bytes: bytes, method: str, candidates: int,
+                   seed: int, box: str | None, crop: str) -> tuple[list[bytes], dict]:
+    """The work of one request, on a worker thread; raises ValueError for bad input."""
+    from ..data import load_mask, load_photo, resize_mask
+    from ..data.faces import Box
+    from ..photo import inpaint_photo
+
+    photo = load_photo(image_bytes, "image")
+    hole = load_mask(mask_bytes, label="mask")
+    h, w = photo.rgb.shape[:2]
+    if hole.shape != (h, w):
+        hole = resize_mask(hole, (h, w))
+    if hole.all():
+        raise ValueError("the mask covers the whole image: there is nothing to condition on")
+    chosen = engine.method(method, seed)
+    if candidates > 1 and "seed" not in _options(method):
+        raise ValueError(f"method {method!r} gives a single answer; several candidates need an lsgan method")
+    if not hole.any():
+        return [_png(photo.pixels)] * candidates, {"method": method, "source": "no hole", "box": None}
+    done = inpaint_photo(photo.rgb, hole, chosen, candidates, Box.parse(box) if box else None, crop)
+    images = [_png(photo.with_fill(result, hole)) for result in done.images]
+    return images, {"method": method, "source": done.source, "box": str(done.box) if done.box else None}
+
+
+def _options(name: str) -> set:
+    from ..methods import method_options
+
+    return set(method_options(name))
+
+
+def _version() -> str:
+    from .. import __version__
+
+    return __version__
