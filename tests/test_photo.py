@@ -1,0 +1,212 @@
+"""Real photos of any size: the face crop, the seam, the untouched surroundings, and the CLI around them."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from ganfill.data import load_image, load_photo
+from ganfill.data.faces import FACE_SCALE, Box, crop_square, detect_faces
+from ganfill.photo import NoFaceError, choose_crop, inpaint_photo
+
+
+@pytest.fixture(scope="module")
+def aligned(data_root):
+    folder = data_root / "celeba-aligned"
+    if not folder.is_dir():
+        pytest.skip("no celeba-aligned photos")
+    return folder
+
+
+def eyes_mask(shape) -> np.ndarray:
+    h, w = shape
+    mask = np.zeros((h, w), bool)
+    mask[int(h * 0.44):int(h * 0.58), int(w * 0.28):int(w * 0.72)] = True
+    return mask
+
+
+def big_photo(aligned, factor=5) -> np.ndarray:
+    """An aligned photo scaled up to several hundred pixels (445 x 545)."""
+    img = Image.open(aligned / "000003.jpg").convert("RGB")
+    return np.asarray(img.resize((img.width * factor, img.height * factor), Image.BICUBIC))
+
+
+def test_box_parse_and_square():
+    assert Box.parse("10, 20,30,40") == Box(10, 20, 30, 40)
+    sq = Box(10, 20, 30, 40).square()
+    assert (sq.w, sq.h) == (40, 40) and sq.x + sq.w / 2 == 25 and sq.y + sq.h / 2 == 40
+    for bad in ("1,2,3", "a,b,c,d", "0,0,0,5", "1.5,2,3,4"):
+        with pytest.raises(ValueError):
+            Box.parse(bad)
+
+
+def test_crop_square_mirrors_outside_the_image():
+    image = np.arange(10 * 10 * 3, dtype=np.uint8).reshape(10, 10, 3)
+    inside = crop_square(image, Box(2, 3, 4, 4))
+    assert np.array_equal(inside, image[3:7, 2:6])
+    edge = crop_square(image, Box(-2, -2, 6, 6))
+    assert edge.shape == (6, 6, 3)
+    assert np.array_equal(edge[2:, 2:], image[:4, :4])
+
+
+def test_the_detector_finds_the_face_in_aligned_photos(aligned):
+    found = sum(bool(detect_faces(load_image(aligned / f"{i:06d}.jpg"))) for i in range(1, 21))
+    assert found >= 17
+    box = detect_faces(load_image(aligned / "000001.jpg"))[0]
+    # In img_align_celeba the face sits in the middle of the 89 x 109 frame.
+    assert 25 < box.x + box.w / 2 < 65 and 35 < box.y + box.h / 2 < 75 and 30 < box.w < 80
+
+
+@pytest.mark.parametrize("method", ["telea", "lsgan"])
+def test_a_photo_is_filled_and_nothing_else_changes(aligned, method):
+    photo = load_image(aligned / "000002.jpg")
+    mask = eyes_mask(photo.shape[:2])
+    result = inpaint_photo(photo, mask, method)
+    out = result.images[0]
+    assert out.shape == photo.shape and out.dtype == np.uint8
+    assert np.array_equal(out[~mask], photo[~mask])
+    assert np.abs(out[mask].astype(int) - photo[mask].astype(int)).mean() > 1
+    if method == "lsgan":
+        assert result.source == "face" and result.box.w >= mask.sum(axis=1).max()
+
+
+def test_a_large_photo_is_filled_seamlessly(aligned):
+    photo = big_photo(aligned)
+    assert photo.shape[:2] == (545, 445)
+    mask = eyes_mask(photo.shape[:2])
+    result = inpaint_photo(photo, mask, "lsgan")
+    out = result.images[0]
+    assert result.source == "face"
+    assert np.array_equal(out[~mask], photo[~mask])
+    # The seam: just inside the hole's edge the fill continues the photo's colours just outside it.
+    ys, xs = np.nonzero(mask)
+    y0, y1, x0, x1 = ys.min(), ys.max(), xs.min(), xs.max()
+    inner = out[y0 + 1, x0:x1].astype(float)
+    outer = photo[y0 - 1, x0:x1].astype(float)
+    assert np.abs(inner - outer).mean() < 12
+    # And it is a face-like fill, not a flat patch.
+    assert out[mask].std() > 10
+
+
+def test_no_face_is_refused_with_what_to_do(aligned):
+    rng = np.random.default_rng(0)
+    noise = rng.integers(0, 256, (300, 400, 3), dtype=np.uint8)
+    mask = np.zeros((300, 400), bool)
+    mask[100:140, 150:250] = True
+    with pytest.raises(NoFaceError, match="--box"):
+        inpaint_photo(noise, mask, "lsgan")
+    around = inpaint_photo(noise, mask, "lsgan", crop="hole")
+    assert around.source == "hole" and around.box.w == 200
+    boxed = inpaint_photo(noise, mask, "lsgan", box=Box(120, 60, 160, 160))
+    assert boxed.source == "box" and np.array_equal(boxed.images[0][~mask], noise[~mask])
+
+
+def test_the_crop_always_holds_the_hole(aligned):
+    photo = big_photo(aligned)
+    mask = np.zeros(photo.shape[:2], bool)
+    mask[500:530, 20:420] = True          # a scratch across the bottom, well outside the face box
+    box, source = choose_crop(photo, mask)
+    assert source == "face"
+    assert box.x <= 20 and box.x + box.w >= 420 and box.y <= 500 and box.y + box.h >= 530
+    assert FACE_SCALE > 0
+
+
+def test_candidates_differ_and_keep_the_surroundings(aligned):
+    photo = load_image(aligned / "000006.jpg")
+    mask = eyes_mask(photo.shape[:2])
+    result = inpaint_photo(photo, mask, "lsgan", candidates=3)
+    assert len(result.images) == 3
+    for out in result.images:
+        assert np.array_equal(out[~mask], photo[~mask])
+    assert not np.array_equal(result.images[0], result.images[1])
+
+
+@pytest.mark.parametrize("mode", ["L", "RGBA", "P", "I;16", "CMYK"])
+def test_image_modes_are_written_back_in_their_own_mode(aligned, tmp_path, mode):
+    rgb = Image.open(aligned / "000005.jpg").convert("RGB")
+    if mode == "RGBA":
+        src = rgb.convert("RGBA")
+        alpha = np.full((rgb.height, rgb.width), 255, np.uint8)
+        alpha[:10] = 0
+        src.putalpha(Image.fromarray(alpha))
+    elif mode == "I;16":
+        src = Image.fromarray((np.asarray(rgb.convert("L")).astype(np.uint16) * 257))
+    else:
+        src = rgb.convert(mode)
+    path = tmp_path / ("in.png" if mode != "CMYK" else "in.jpg")
+    src.save(path)
+    photo = load_photo(path)
+    mask = eyes_mask(photo.rgb.shape[:2])
+    filled = inpaint_photo(photo.rgb, mask, "telea").images[0]
+    out = photo.with_fill(filled, mask)
+    expect_shape = {"L": (109, 89), "RGBA": (109, 89, 4)}.get(photo.mode, (109, 89, 3))
+    assert out.shape == expect_shape
+    assert np.array_equal(out[~mask], photo.pixels[~mask])
+    if mode == "RGBA":
+        assert np.array_equal(out[..., 3], alpha)
+    if mode == "L":
+        assert photo.mode == "L"
+
+
+# ---------------------------------------------------------------- the CLI
+
+def ganfill(*args, env=None, cwd=None):
+    return subprocess.run([sys.executable, "-m", "ganfill", *map(str, args)], capture_output=True, text=True,
+                          env=env, cwd=cwd, timeout=600)
+
+
+def test_cli_inpaints_a_photo_with_a_painted_mask(aligned, tmp_path, subprocess_env):
+    photo = aligned / "000002.jpg"
+    original = load_image(photo)
+    mask = eyes_mask(original.shape[:2])
+    Image.fromarray(mask.astype(np.uint8) * 255).save(tmp_path / "mask.png")
+    out = tmp_path / "out.png"
+    r = ganfill("inpaint", photo, "--mask", tmp_path / "mask.png", "-o", out, "--candidates", "2",
+                "--device", "cpu", env=subprocess_env)
+    assert r.returncode == 0, r.stderr
+    for path in (tmp_path / "out-1.png", tmp_path / "out-2.png"):
+        result = load_image(path)
+        assert np.array_equal(result[~mask], original[~mask])
+        assert (result[mask] != original[mask]).any()
+
+
+def test_cli_no_face_and_no_box_is_one_line_and_no_file(tmp_path, subprocess_env):
+    rng = np.random.default_rng(1)
+    Image.fromarray(rng.integers(0, 256, (200, 300, 3), dtype=np.uint8)).save(tmp_path / "noise.png")
+    mask = np.zeros((200, 300), np.uint8)
+    mask[80:120, 100:200] = 255
+    Image.fromarray(mask).save(tmp_path / "mask.png")
+    r = ganfill("inpaint", tmp_path / "noise.png", "--mask", tmp_path / "mask.png", "-o", tmp_path / "out.png",
+                "--method", "lsgan", env=subprocess_env)
+    assert r.returncode == 1
+    assert r.stderr.strip().count("\n") == 0 and "no face" in r.stderr and "--box" in r.stderr
+    assert not (tmp_path / "out.png").exists()
+    r = ganfill("inpaint", tmp_path / "noise.png", "--mask", tmp_path / "mask.png", "-o", tmp_path / "out.png",
+                "--method", "lsgan", "--box", "90,40,120,120", env=subprocess_env)
+    assert r.returncode == 0, r.stderr
+    assert (tmp_path / "out.png").exists()
+
+
+def test_cli_batch_matches_masks_by_stem_and_goes_on_after_a_failure(aligned, tmp_path, subprocess_env):
+    images, masks, out = tmp_path / "images", tmp_path / "masks", tmp_path / "out"
+    images.mkdir()
+    masks.mkdir()
+    for name in ("000001", "000002", "000003"):
+        (images / f"{name}.jpg").write_bytes((aligned / f"{name}.jpg").read_bytes())
+        Image.fromarray(eyes_mask((109, 89)).astype(np.uint8) * 255).save(masks / f"{name}.png")
+    (images / "broken.png").write_bytes(b"not a png at all")
+    Image.fromarray(eyes_mask((109, 89)).astype(np.uint8) * 255).save(masks / "broken.png")
+    r = ganfill("inpaint", images, "--mask-dir", masks, "-o", out, "--method", "telea", "--no-progress",
+                env=subprocess_env)
+    assert r.returncode == 1
+    assert "inpainted 3 of 4 images" in r.stdout
+    assert "broken.png" in r.stderr and "Traceback" not in r.stderr
+    assert sorted(p.name for p in out.iterdir()) == ["000001.png", "000002.png", "000003.png"]
+    # One mask for every image.
+    r = ganfill("inpaint", images, "--mask", masks / "000001.png", "-o", tmp_path / "out2", "--method", "telea",
+                "--no-progress", env=subprocess_env)
+    assert "inpainted 3 of 4 images" in r.stdout
