@@ -55,3 +55,5 @@ def test_kill_9_then_resume_finishes_from_the_last_complete_checkpoint(tmp_path,
     final = read_checkpoint_meta(out / CHECKPOINT)["progress"]
     assert final["epoch"] == EPOCHS and final["global_step"] == EPOCHS * (64 // 16)
     assert final["images_seen"] == EPOCHS * 64
+    # The temp files of writes that the kills cut short were cleaned up by the next start.
+    assert [p.name for p in out.iterdir() if p.name.endswith(".tmp")] == []

@@ -186,6 +186,10 @@ def fit(recipe: Recipe, dataset, out_dir: str | os.PathLike, loop: LoopConfig, e
         out.mkdir(parents=True, exist_ok=True)
     progress = {"epoch": 0, "step_in_epoch": 0, "global_step": 0, "images_seen": 0, "train_seconds": 0.0,
                 "batch_size": loop.batch_size, "seed": loop.seed, "world": env.world}
+    if env.main:
+        # Temp files of checkpoint writes that a kill cut short: never read, safe to drop.
+        for stale in out.glob(f".{CHECKPOINT}.*.tmp"):
+            stale.unlink(missing_ok=True)
     if resume and ckpt_path.exists():
         saved = load_checkpoint(ckpt_path, recipe)
         for key in ("batch_size", "seed"):
