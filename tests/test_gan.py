@@ -392,3 +392,26 @@ def test_unreadable_weights(tmp_path, content):
         path.write_bytes(content)
     with pytest.raises(CheckpointError):
         load_gan(path)
+
+
+def test_max_minutes_stops_with_a_checkpoint_and_resume_goes_on(train_dir, tmp_path):
+    run = tmp_path / "budget"
+    argv = ["train-gan", "--config", "tiny", "--data", str(train_dir), "--limit", "64", "--batch-size", "16",
+            "--epochs", "1000", "--max-minutes", "0", "--out", str(run), "--no-progress"]
+    assert main(argv) == 0
+    first = read_checkpoint_meta(run / CHECKPOINT)["progress"]
+    assert first["global_step"] == 1                     # a zero budget still finishes one step
+    assert main(argv + ["--resume"]) == 0
+    assert read_checkpoint_meta(run / CHECKPOINT)["progress"]["global_step"] == 2
+
+
+def test_weights_dir_override(monkeypatch, tmp_path):
+    from ganfill.models.io import CheckpointError
+    from ganfill.weights import shipped, weights_dir
+
+    monkeypatch.setenv("GANFILL_WEIGHTS_DIR", str(tmp_path))
+    assert weights_dir() == tmp_path
+    with pytest.raises(CheckpointError, match=str(tmp_path)):
+        shipped("lsgan.safetensors")
+    (tmp_path / "lsgan.safetensors").write_bytes(b"x")
+    assert shipped("lsgan.safetensors") == tmp_path / "lsgan.safetensors"

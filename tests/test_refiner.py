@@ -329,3 +329,73 @@ def test_cli_refiner_errors_are_one_line(tiny_gan, tmp_path, capsys):
     err = capsys.readouterr().err.strip().splitlines()
     assert code != 0 and len(err) == 1 and "not a refiner training checkpoint" in err[0]
     assert not (tmp_path / "r.safetensors").exists()
+
+
+# ---------------------------------------------------------------- session 2: paste input, SSIM, init, flip
+
+def test_the_paste_completer_feeds_training_exactly_what_inference_feeds(truth, masks):
+    """Training makes the refiner's input on tensors; lsgan+ae makes it through uint8 arrays."""
+    inpainter = tiny_inpainter()
+    inpainter.config.blend = "paste"
+    trained = LSGANCompleter(inpainter)(truth, masks, seeded(3))
+    starts = torch.Generator().manual_seed(int(torch.randint(0, 2**62, (1,), generator=seeded(3))))
+    holes = masks[:, 0].numpy() > 0.5
+    inferred = inpainter.complete(to_uint8(truth), holes, 1, starts).images[:, 0]
+    assert np.array_equal(to_uint8(trained), inferred)
+
+
+def test_ssim_torch_is_the_evaluators_ssim(faces):
+    from ganfill.metrics import ssim, ssim_torch
+
+    rng = np.random.default_rng(0)
+    noisy = np.clip(faces[:4].astype(int) + rng.integers(-30, 30, faces[:4].shape), 0, 255).astype(np.uint8)
+    ours = ssim_torch(to_tensor(noisy).double(), to_tensor(faces[:4]).double())
+    theirs = [ssim(noisy[i], faces[i]) for i in range(4)]
+    assert np.allclose(ours.numpy(), theirs, atol=1e-6)
+    x = to_tensor(noisy).requires_grad_(True)
+    ssim_torch(x, to_tensor(faces[:4])).mean().backward()
+    assert x.grad is not None and torch.isfinite(x.grad).all()
+
+
+def test_the_ssim_term_trains_and_is_logged(truth):
+    recipe = RefinerRecipe(tiny_config(ssim_weight=2.0), EmptyHoleCompleter())
+    first = recipe.train_step(truth, seeded(0), 0)
+    assert 0 < first["ssim"] < 1 and first["loss"] > first["hole_l1"]
+    with pytest.raises(ValueError, match=">= 0"):
+        tiny_config(ssim_weight=-1.0).__post_init__()
+
+
+def test_init_fine_tunes_from_a_refiner_file_and_records_it(cli_runs, tiny_gan, train_dir, tmp_path):
+    gan, enc = tiny_gan
+    _, start = cli_runs["lsgan"]
+    run = tmp_path / "ft"
+    assert _cli(["train-refiner", "--init", start, "--ssim-weight", "1", "--gan", gan, "--encoder", enc,
+                 "--iterations", "2", "--data", train_dir, "--limit", "8", "--batch-size", "4", "--max-steps", "1",
+                 "--lr", "0", "--out", run, "--no-progress"]) == 0
+    tensors, meta = load_tensors(run / "checkpoint.safetensors")
+    assert meta["config"]["init_weights"] == str(start) and meta["config"]["ssim_weight"] == 1.0
+    before = load_refiner(start).state_dict()
+    for k, v in before.items():
+        if "running" not in k and "num_batches" not in k:     # lr 0: only batch-norm statistics move
+            assert torch.allclose(tensors[f"R.{k}"].float(), v.float(), atol=1e-3), k
+
+
+def test_refiner_file_records_how_its_input_was_made(cli_runs):
+    from ganfill.weights import refiner_input_settings
+
+    _, weights = cli_runs["lsgan"]
+    assert refiner_input_settings(weights) == {"blend": "paste", "iterations": 2}
+
+
+def test_flip_averaging_is_the_mean_of_both_passes(truth, masks):
+    from ganfill.inpaint.refine import run_refiner
+
+    torch.manual_seed(0)
+    R = lively(Refiner(copy.deepcopy(REFINER_PRESETS["tiny"])), 2.0).eval()
+    x = truth * (1 - masks)
+    plain = run_refiner(R, x, masks, flip=False)
+    both = run_refiner(R, x, masks, flip=True)
+    with torch.no_grad():
+        mirrored = R(x.flip(-1), masks.flip(-1)).flip(-1)
+    assert torch.allclose(both, (plain + mirrored) / 2)
+    assert not torch.allclose(both, plain)
