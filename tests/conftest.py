@@ -76,3 +76,31 @@ def subprocess_env() -> dict[str, str]:
     env["PYTHONPATH"] = os.pathsep.join([str(REPO / "src"), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
     return env
 
+
+
+@pytest.fixture
+def serve(free_port):
+    """``serve(app)`` runs a FastAPI app under uvicorn on a free loopback port and returns its URL;
+    the server stops at the end of the test."""
+    import threading
+    import time
+
+    import uvicorn
+
+    servers = []
+
+    def start(app) -> str:
+        server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=free_port, log_level="warning"))
+        thread = threading.Thread(target=server.run, daemon=True)
+        thread.start()
+        for _ in range(200):
+            if server.started:
+                break
+            time.sleep(0.05)
+        servers.append((server, thread))
+        return f"http://127.0.0.1:{free_port}/"
+
+    yield start
+    for server, thread in servers:
+        server.should_exit = True
+        thread.join(timeout=10)

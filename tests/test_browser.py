@@ -9,8 +9,6 @@ from __future__ import annotations
 import base64
 import io
 import shutil
-import threading
-import time
 
 import numpy as np
 import pytest
@@ -21,23 +19,10 @@ DRIVER = shutil.which("chromedriver")
 
 
 @pytest.fixture
-def server(free_port):
-    import uvicorn
-
+def server(serve):
     from ganfill.server.app import ServerConfig, create_app
 
-    config = uvicorn.Config(create_app(ServerConfig(method="lsgan+ae")), host="127.0.0.1", port=free_port,
-                            log_level="warning")
-    srv = uvicorn.Server(config)
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    for _ in range(100):
-        if srv.started:
-            break
-        time.sleep(0.1)
-    yield f"http://127.0.0.1:{free_port}/"
-    srv.should_exit = True
-    thread.join(timeout=10)
+    return serve(create_app(ServerConfig(method="lsgan+ae")))
 
 
 @pytest.fixture

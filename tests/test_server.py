@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import struct
-import threading
 import time
 import zlib
 from concurrent.futures import ThreadPoolExecutor
@@ -202,19 +201,10 @@ def rss_mb() -> float:
         return int(fh.read().split()[1]) * 4096 / 2**20
 
 
-def test_load_200_requests_at_concurrency_8_on_loopback(free_port, face, hole):
+def test_load_200_requests_at_concurrency_8_on_loopback(serve, face, hole):
     import httpx
-    import uvicorn
 
-    server = uvicorn.Server(uvicorn.Config(create_app(ServerConfig(method="telea", max_queue=8)),
-                                           host="127.0.0.1", port=free_port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    for _ in range(100):
-        if server.started:
-            break
-        time.sleep(0.05)
-    url = f"http://127.0.0.1:{free_port}/api/inpaint"
+    url = serve(create_app(ServerConfig(method="telea", max_queue=8))) + "api/inpaint"
     image, mask = png(face), png(hole)
 
     def one(_):
@@ -222,14 +212,10 @@ def test_load_200_requests_at_concurrency_8_on_loopback(free_port, face, hole):
         ok = r.status_code == 200 and np.array_equal(decode(r.content)[hole == 0], face[hole == 0])
         return ok
 
-    try:
-        with ThreadPoolExecutor(8) as pool:
-            first = list(pool.map(one, range(50)))
-            before = rss_mb()
-            rest = list(pool.map(one, range(150)))
-            after = rss_mb()
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+    with ThreadPoolExecutor(8) as pool:
+        first = list(pool.map(one, range(50)))
+        before = rss_mb()
+        rest = list(pool.map(one, range(150)))
+        after = rss_mb()
     assert all(first) and all(rest) and len(first) + len(rest) == 200
     assert after - before < 50, f"memory grew by {after - before:.0f} MB over 150 requests"

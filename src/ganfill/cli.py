@@ -121,14 +121,6 @@ def cmd_train_encoder(args) -> int:
     return _fit(args, env, recipe)
 
 
-def cmd_export_encoder(args) -> int:
-    from .weights import export_encoder
-
-    export_encoder(args.checkpoint, args.output)
-    print(f"wrote {args.output}")
-    return 0
-
-
 def _glimpse_faces():
     """The first 8 test faces, shown at each epoch's end (None when the data is not there)."""
     from .data import FaceFolder, default_data_root
@@ -190,14 +182,6 @@ def cmd_train_refiner(args) -> int:
     return _fit(args, env, recipe)
 
 
-def cmd_export_refiner(args) -> int:
-    from .weights import export_refiner
-
-    export_refiner(args.checkpoint, args.output)
-    print(f"wrote {args.output}")
-    return 0
-
-
 def cmd_train_context_encoder(args) -> int:
     from .train import setup_distributed
     from .train.context_encoder import ContextEncoderRecipe, ContextEncoderTrainConfig, context_encoder_config
@@ -213,18 +197,11 @@ def cmd_train_context_encoder(args) -> int:
     return _fit(args, env, recipe)
 
 
-def cmd_export_context_encoder(args) -> int:
-    from .weights import export_context_encoder
+def cmd_export(args) -> int:
+    """Every ``export-*`` command: a training checkpoint's shipping part, in fp16 (``args.exporter``)."""
+    from . import weights
 
-    export_context_encoder(args.checkpoint, args.output)
-    print(f"wrote {args.output}")
-    return 0
-
-
-def cmd_export_gan(args) -> int:
-    from .weights import export_gan
-
-    export_gan(args.checkpoint, args.output)
+    getattr(weights, args.exporter)(args.checkpoint, args.output)
     print(f"wrote {args.output}")
     return 0
 
@@ -433,7 +410,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("export-encoder", help="write a training checkpoint's encoder as fp16 shipping weights")
     p.add_argument("checkpoint", type=Path)
     p.add_argument("-o", "--output", type=Path, required=True)
-    p.set_defaults(func=cmd_export_encoder)
+    p.set_defaults(func=cmd_export, exporter="export_encoder")
 
     p = sub.add_parser("train-refiner", help="train the autoencoder refiner on the LSGAN's completions")
     _add_loop_args(p, epochs=20, batch=64)
@@ -455,7 +432,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("export-refiner", help="write a training checkpoint's refiner as fp16 shipping weights")
     p.add_argument("checkpoint", type=Path)
     p.add_argument("-o", "--output", type=Path, required=True)
-    p.set_defaults(func=cmd_export_refiner)
+    p.set_defaults(func=cmd_export, exporter="export_refiner")
 
     p = sub.add_parser("train-context-encoder", help="train the Context Encoder baseline (Pathak et al. 2016)")
     _add_loop_args(p, epochs=20, batch=64)
@@ -467,12 +444,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("export-context-encoder", help="write a training checkpoint's context encoder as fp16 weights")
     p.add_argument("checkpoint", type=Path)
     p.add_argument("-o", "--output", type=Path, required=True)
-    p.set_defaults(func=cmd_export_context_encoder)
+    p.set_defaults(func=cmd_export, exporter="export_context_encoder")
 
     p = sub.add_parser("export-gan", help="write a training checkpoint's G and D as fp16 shipping weights")
     p.add_argument("checkpoint", type=Path)
     p.add_argument("-o", "--output", type=Path, required=True)
-    p.set_defaults(func=cmd_export_gan)
+    p.set_defaults(func=cmd_export, exporter="export_gan")
 
     p = sub.add_parser("sample", help="write a grid of faces from the generator")
     p.add_argument("-n", type=int, default=64)

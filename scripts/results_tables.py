@@ -1,0 +1,51 @@
+"""The markdown tables of docs/results.md, from the evaluator's JSON files in docs/results/.
+
+    python scripts/results_tables.py            # prints one table per mask kind
+"""
+import json
+from pathlib import Path
+
+RESULTS = Path(__file__).resolve().parents[1] / "docs" / "results"
+ORDER = ["mean", "telea", "navier-stokes", "biharmonic", "context-encoder", "lsgan-yeh", "lsgan", "ae-only",
+         "lsgan+ae-paper", "lsgan+ae"]
+THESIS = {"context-encoder": (22.85, 0.872), "lsgan": (19.30, 0.817), "lsgan+ae": (22.30, 0.883)}
+THESIS_NAMES = {"context-encoder": "Context Encoders", "lsgan": "LSGAN", "lsgan+ae": "LSGAN+AutoEncoder"}
+
+
+def load(name):
+    path = RESULTS / name
+    return json.loads(path.read_text()) if path.exists() else None
+
+
+def table(kind: str) -> str:
+    main = load(f"table-{kind}.json")
+    rows = dict(main["methods"]) if main else {}
+    notes = {}
+    yeh = load("yeh-vs-fast-center-100.json") if kind == "center" else load(f"gpu-yeh-{kind}-100.json")
+    if yeh and "lsgan-yeh" in yeh["methods"]:
+        rows["lsgan-yeh"] = yeh["methods"]["lsgan-yeh"]
+        notes["lsgan-yeh"] = "first 100 faces" + ("" if kind == "center" else "; scored on the GPU, s/img there")
+    best_psnr = max(m["psnr"] for m in rows.values())
+    best_ssim = max(m["ssim"] for m in rows.values())
+    head = ("| method | faces | PSNR | SSIM | hole-PSNR | hole-L1 | s / image |"
+            + (" thesis (PSNR / SSIM) |" if kind == "center" else ""))
+    lines = [head, "|" + "---|" * (head.count("|") - 1)]
+    for name in ORDER:
+        if name not in rows:
+            continue
+        m = rows[name]
+        psnr = f"**{m['psnr']:.2f}**" if m["psnr"] == best_psnr else f"{m['psnr']:.2f}"
+        ssim = f"**{m['ssim']:.4f}**" if m["ssim"] == best_ssim else f"{m['ssim']:.4f}"
+        faces = f"{m['n_images']:,}" + (f" ({notes[name]})" if name in notes else "")
+        line = (f"| `{name}` | {faces} | {psnr} | {ssim} | {m['hole_psnr']:.2f} | {m['hole_l1']:.2f} | "
+                f"{m['sec_per_image']:.4f} |")
+        if kind == "center":
+            t = THESIS.get(name)
+            line += f" {THESIS_NAMES[name]}: {t[0]:.2f} / {t[1]:.3f} |" if t else " |"
+        lines.append(line)
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    for kind in ("center", "free", "box", "half"):
+        print(f"### {kind}\n\n{table(kind)}\n")
