@@ -46,3 +46,32 @@ def test_ddp_replicas_are_identical(tmp_path, free_port, subprocess_env):
         weights = [k for k, _ in module.named_parameters()]
         moved = [k for k in weights if not torch.equal(module.state_dict()[k], r0[f"{name}.{k}"])]
         assert len(moved) == len(weights), (name, sorted(set(weights) - set(moved)))
+
+
+def _torchrun(port, args, tmp_path, env):
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port", str(port),
+           "-m", "ganfill.cli", *args, "--dry-run", "--dump-replicas", "--no-progress", "--device", "cpu"]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=180, env=env, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-4000:]
+    return proc
+
+
+def test_ddp_refiner_replicas_are_identical(tmp_path, free_port, subprocess_env):
+    out = tmp_path / "refiner"
+    _torchrun(free_port, ["train-refiner", "--arch", "tiny", "--input", "empty", "--out", str(out),
+                          "--batch-size", "8", "--max-steps", "3"], tmp_path, subprocess_env)
+    r0 = load_file(str(out / "replica-0.safetensors"))
+    r1 = load_file(str(out / "replica-1.safetensors"))
+    assert any(k.startswith("R.") and "running_var" in k for k in r0)
+    assert [k for k in r0 if not torch.equal(r0[k], r1[k])] == []
+    assert read_checkpoint_meta(out / CHECKPOINT)["progress"]["global_step"] == 3
+
+
+def test_ddp_time_budget_stops_every_rank_at_the_same_step(tmp_path, free_port, subprocess_env):
+    out = tmp_path / "budget"
+    proc = _torchrun(free_port, ["train-gan", "--config", "tiny", "--out", str(out), "--batch-size", "16",
+                                 "--epochs", "100", "--max-minutes", "0"], tmp_path, subprocess_env)
+    assert "done: 1 steps" in proc.stdout
+    r0 = load_file(str(out / "replica-0.safetensors"))
+    r1 = load_file(str(out / "replica-1.safetensors"))
+    assert [k for k in r0 if not torch.equal(r0[k], r1[k])] == []
