@@ -14,7 +14,7 @@ import numpy as np
 import torch
 
 from ganfill.data import FaceFolder, default_data_root, list_images, load_image, to_tensor
-from ganfill.data.faces import crop_square, detect_faces
+from ganfill.data.faces import CASCADES, _cascade, crop_square, detect_faces
 from ganfill.weights import load_encoder, load_gan
 
 p = argparse.ArgumentParser()
@@ -25,15 +25,21 @@ scales = [float(s) for s in args.scales.split(",")]
 G, _ = load_gan()
 E = load_encoder()
 crops = {s: [] for s in scales}
+found_by = {name: 0 for name, _ in CASCADES}
 for path in list_images(default_data_root() / "celeba-aligned")[:args.n]:
     img = load_image(path)
+    gray = cv2.equalizeHist(cv2.cvtColor(img, cv2.COLOR_RGB2GRAY))
+    for name, neighbours in CASCADES:      # each cascade alone, for the coverage table
+        found_by[name] += len(_cascade(name).detectMultiScale(gray, 1.1, neighbours, minSize=(24, 24))) > 0
     faces = detect_faces(img)
     if not faces:
         continue
     for s in scales:
         crop = crop_square(img, faces[0].square(s))
         crops[s].append(cv2.resize(crop, (64, 64), interpolation=cv2.INTER_AREA))
-print(f"faces found in {len(crops[scales[0]])} of {args.n} photos")
+for name, count in found_by.items():
+    print(f"{name} alone: faces in {count} of {args.n} photos")
+print(f"all cascades in turn (detect_faces): faces in {len(crops[scales[0]])} of {args.n} photos")
 train = FaceFolder(default_data_root() / "celeba" / "train", limit=4000).images.astype(np.float64)
 mean_train = train.mean(0)
 with torch.no_grad():

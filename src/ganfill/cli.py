@@ -133,7 +133,7 @@ def cmd_train_refiner(args) -> int:
     from .inpaint import Inpainter
     from .models.io import load_tensors
     from .models.refiner import REFINER_PRESETS, RefinerConfig
-    from .train import setup_distributed
+    from .train import CHECKPOINT, setup_distributed
     from .train.refiner import EmptyHoleCompleter, LSGANCompleter, RefinerRecipe, RefinerTrainConfig
     from .weights import ENCODER_WEIGHTS, GAN_WEIGHTS, load_gan, load_refiner, shipped
 
@@ -177,7 +177,7 @@ def cmd_train_refiner(args) -> int:
             D = load_gan(config.gan_weights, env.device)[1]
     _seed_init(args)
     recipe = RefinerRecipe(config, completer, D if config.adv_weight > 0 else None, env.device, _glimpse_faces())
-    if config.init_weights and not (args.resume and (args.out / "checkpoint.safetensors").exists()):
+    if config.init_weights and not (args.resume and (args.out / CHECKPOINT).exists()):
         recipe.R.load_state_dict(load_refiner(config.init_weights, env.device).state_dict())
     return _fit(args, env, recipe)
 
@@ -239,7 +239,7 @@ def _check_output(path: Path) -> None:
 
 def _inpaint_file(method, image_path: Path, mask_path: Path, output: Path, args) -> list[Path]:
     """One photo through :func:`ganfill.photo.inpaint_photo`; returns the files written."""
-    from .data import load_mask, load_photo, save_image_atomic
+    from .data import load_mask, load_photo, resize_mask, save_image_atomic
     from .photo import inpaint_photo
 
     photo = load_photo(image_path)
@@ -248,16 +248,12 @@ def _inpaint_file(method, image_path: Path, mask_path: Path, output: Path, args)
     if mask.shape != (h, w):
         print(f"ganfill: warning: {mask_path.name}: mask is {mask.shape[1]}x{mask.shape[0]}, image is {w}x{h}; "
               f"resizing the mask (nearest neighbour)", file=sys.stderr)
-        mask = load_mask(mask_path, (h, w))
-    if mask.all():
-        raise UserError(f"{mask_path}: the mask covers the whole image: there is nothing to condition on")
-    paths = _output_paths(output, args.candidates)
-    if not mask.any():
+        mask = resize_mask(mask, (h, w))
+    done = inpaint_photo(photo.rgb, mask, method, args.candidates, args.box, args.crop)
+    if done.source == "no hole":
         print(f"ganfill: {mask_path.name}: the mask has no hole; writing the image unchanged", file=sys.stderr)
-        results = [photo.pixels] * args.candidates
-    else:
-        done = inpaint_photo(photo.rgb, mask, method, args.candidates, args.box, args.crop)
-        results = [photo.with_fill(image, mask) for image in done.images]
+    results = [photo.with_fill(image, mask) for image in done.images]
+    paths = _output_paths(output, args.candidates)
     for path, result in zip(paths, results):
         if result.ndim == 3 and result.shape[2] == 4 and path.suffix.lower() in (".jpg", ".jpeg"):
             result = result[..., :3]   # JPEG holds no alpha
@@ -304,7 +300,7 @@ def cmd_inpaint(args) -> int:
     for key in ("iterations",):
         if options[key] is not None and key not in accepted:
             raise UserError(f"method {args.method!r} takes no --{key}")
-    if args.candidates > 1 and "seed" not in accepted:
+    if args.candidates > 1 and "seed" not in accepted:   # before a whole folder fails file by file
         raise UserError(f"method {args.method!r} gives a single answer; several candidates need an lsgan method")
     images = list_images(args.image) if batch else [args.image]
     method = get_method(args.method, **{k: v for k, v in options.items() if k in accepted and v is not None})
@@ -336,6 +332,7 @@ def cmd_inpaint(args) -> int:
 def cmd_serve(args) -> int:
     import uvicorn
 
+    from .methods import method_options
     from .server.app import ServerConfig, create_app
 
     if not 0 < args.port < 65536:
@@ -346,7 +343,6 @@ def cmd_serve(args) -> int:
         print(f"ganfill: warning: serving on {args.host}, reachable from other machines", file=sys.stderr)
     config = ServerConfig(method=args.method, device=args.device, max_upload_mb=args.max_upload_mb,
                           max_queue=args.max_queue, workers=args.workers, timeout_s=args.timeout)
-    from .methods import method_options
     method_options(config.method)          # an unknown default method fails now, not at the first request
     print(f"ganfill: serving on http://{args.host}:{args.port}/ (API docs at /docs)", file=sys.stderr)
     uvicorn.run(create_app(config), host=args.host, port=args.port, log_level="warning",

@@ -3,8 +3,7 @@
 The training crops are tight (forehead to chin) boxes of the ``face_recognition`` detector, resized
 to 64x64.  Here OpenCV's bundled Haar cascades find faces offline; their box is a little wider than
 that detector's, so the crop is ``FACE_SCALE`` times its size, a factor calibrated on the aligned
-CelebA photos (docs/photos.md: the scale at which the latent encoder and generator rebuild the
-crops best).
+CelebA photos (docs/photos.md: the scale whose mean face is closest to the training faces' mean).
 """
 
 from __future__ import annotations

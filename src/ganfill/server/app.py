@@ -81,7 +81,7 @@ def _png(array: np.ndarray) -> bytes:
 async def _read_limited(upload: UploadFile, limit: int, what: str) -> bytes:
     data = await upload.read(limit + 1)
     if len(data) > limit:
-        raise HTTPException(413, f"{what} is larger than the limit of {limit // 2**20} MB")
+        raise HTTPException(413, f"{what} is larger than the limit of {limit / 2**20:g} MB")
     return data
 
 
@@ -162,22 +162,10 @@ def _inpaint_bytes(engine: Engine, image_bytes: bytes, mask_bytes: bytes, method
     h, w = photo.rgb.shape[:2]
     if hole.shape != (h, w):
         hole = resize_mask(hole, (h, w))
-    if hole.all():
-        raise ValueError("the mask covers the whole image: there is nothing to condition on")
-    chosen = engine.method(method, seed)
-    if candidates > 1 and "seed" not in _options(method):
-        raise ValueError(f"method {method!r} gives a single answer; several candidates need an lsgan method")
-    if not hole.any():
-        return [_png(photo.pixels)] * candidates, {"method": method, "source": "no hole", "box": None}
-    done = inpaint_photo(photo.rgb, hole, chosen, candidates, Box.parse(box) if box else None, crop)
+    done = inpaint_photo(photo.rgb, hole, engine.method(method, seed), candidates, Box.parse(box) if box else None,
+                         crop)
     images = [_png(photo.with_fill(result, hole)) for result in done.images]
     return images, {"method": method, "source": done.source, "box": str(done.box) if done.box else None}
-
-
-def _options(name: str) -> set:
-    from ..methods import method_options
-
-    return set(method_options(name))
 
 
 def _version() -> str:

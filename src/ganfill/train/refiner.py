@@ -139,10 +139,12 @@ class RefinerRecipe(Recipe):
         out = self.r_train(inputs, masks)
         hole_l1 = hole_mean((out - truth).abs(), masks)
         loss = hole_l1
-        ssim = hole_l1.new_ones(())
         if self.config.ssim_weight > 0:
             ssim = ssim_torch(out, truth).mean()
             loss = loss + self.config.ssim_weight * (1 - ssim)
+        else:       # logged all the same: the evaluator's measure, watched during training
+            with torch.no_grad():
+                ssim = ssim_torch(out, truth).mean()
         adv = hole_l1.new_zeros(())
         if self.config.adv_weight > 0:
             # D is frozen and in eval mode: it only judges, it is not trained here.
