@@ -10,7 +10,7 @@ import torch
 
 from ganfill.data import FaceFolder, default_data_root, make_masks
 from ganfill.inpaint.refine import refine
-from ganfill.methods import get_method
+from ganfill.methods import get_method, image_seeds
 from ganfill.metrics import score_batch
 
 p = argparse.ArgumentParser()
@@ -22,7 +22,7 @@ faces = FaceFolder(default_data_root() / "celeba" / "test", limit=args.n).images
 masks = make_masks(args.mask, len(faces), 64, 0)
 method = get_method("lsgan+ae")
 completed = np.concatenate([method.inpainter.complete(faces[i:i + 64], masks[i:i + 64], 1,
-                                                      torch.Generator().manual_seed(0)).images[:, 0]
+                                                      image_seeds(0, i, len(faces[i:i + 64]))).images[:, 0]
                             for i in range(0, len(faces), 64)])
 for flip in (False, True):
     scores = score_batch(refine(method.refiner, completed, masks, flip), faces, masks)

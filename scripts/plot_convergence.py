@@ -31,7 +31,7 @@ def main() -> None:
     fig, ax = plt.subplots(figsize=(7, 4))
     for label, init in (("random start (Yeh et al.)", "random"), ("latent-encoder start", "encoder")):
         inpainter = Inpainter.from_pretrained("yeh", init=init, iterations=args.iterations)
-        out = inpainter.complete(faces, masks, 1, torch.Generator().manual_seed(0), record=True)
+        out = inpainter.complete(faces, masks, 1, record=True)
         ax.plot(range(1, len(out.history) + 1), out.history, label=label, linewidth=1.2)
         print(f"{label}: first {out.history[0]:.1f}, after 10 {out.history[min(9, len(out.history) - 1)]:.1f}, "
               f"last {out.history[-1]:.1f}")

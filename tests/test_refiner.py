@@ -338,7 +338,7 @@ def test_the_paste_completer_feeds_training_exactly_what_inference_feeds(truth, 
     inpainter = tiny_inpainter()
     inpainter.config.blend = "paste"
     trained = LSGANCompleter(inpainter)(truth, masks, seeded(3))
-    starts = torch.Generator().manual_seed(int(torch.randint(0, 2**62, (1,), generator=seeded(3))))
+    starts = torch.randint(0, 2**62, (len(truth),), generator=seeded(3)).tolist()
     holes = masks[:, 0].numpy() > 0.5
     inferred = inpainter.complete(to_uint8(truth), holes, 1, starts).images[:, 0]
     assert np.array_equal(to_uint8(trained), inferred)

@@ -168,14 +168,14 @@ class SlowMethod:
     def __init__(self, seconds: float):
         self.seconds = seconds
 
-    def candidates(self, images, masks, k):
+    def candidates(self, images, masks, k, seed=0, start=0):
         time.sleep(self.seconds)
         return images[:, None].repeat(k, axis=1)
 
 
 def test_a_full_queue_answers_503_at_once_and_a_slow_request_504(face, hole):
     app = create_app(ServerConfig(method="telea", max_queue=2, workers=1, timeout_s=30))
-    app.state.engine.method = lambda name, seed: SlowMethod(1.5)
+    app.state.engine.method = lambda name: SlowMethod(1.5)
     client = TestClient(app)
     with ThreadPoolExecutor(4) as pool:
         started = time.monotonic()
@@ -184,7 +184,7 @@ def test_a_full_queue_answers_503_at_once_and_a_slow_request_504(face, hole):
         assert codes.count(200) == 2 and codes.count(503) == 2
         assert time.monotonic() - started < 10
     app = create_app(ServerConfig(method="telea", timeout_s=0.3))
-    app.state.engine.method = lambda name, seed: SlowMethod(1.0)
+    app.state.engine.method = lambda name: SlowMethod(1.0)
     r = post(TestClient(app), png(face), png(hole))
     assert r.status_code == 504 and "longer than" in r.json()["detail"]
 

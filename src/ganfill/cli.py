@@ -249,7 +249,7 @@ def _inpaint_file(method, image_path: Path, mask_path: Path, output: Path, args)
         print(f"ganfill: warning: {mask_path.name}: mask is {mask.shape[1]}x{mask.shape[0]}, image is {w}x{h}; "
               f"resizing the mask (nearest neighbour)", file=sys.stderr)
         mask = resize_mask(mask, (h, w))
-    done = inpaint_photo(photo.rgb, mask, method, args.candidates, args.box, args.crop)
+    done = inpaint_photo(photo.rgb, mask, method, args.candidates, args.box, args.crop, seed=args.seed)
     if done.source == "no hole":
         print(f"ganfill: {mask_path.name}: the mask has no hole; writing the image unchanged", file=sys.stderr)
     results = [photo.with_fill(image, mask) for image in done.images]
@@ -295,15 +295,15 @@ def cmd_inpaint(args) -> int:
     if args.output.suffix.lower() in (".jpg", ".jpeg"):
         print("ganfill: warning: JPEG is lossy, so pixels outside the hole will not stay exactly as they were; "
               "write .png to keep them", file=sys.stderr)
-    options = {"seed": args.seed, "iterations": args.iterations, "device": args.device}
+    options = {"iterations": args.iterations, "device": args.device}
     accepted = method_options(args.method)
     for key in ("iterations",):
         if options[key] is not None and key not in accepted:
             raise UserError(f"method {args.method!r} takes no --{key}")
-    if args.candidates > 1 and "seed" not in accepted:   # before a whole folder fails file by file
+    method = get_method(args.method, **{k: v for k, v in options.items() if k in accepted and v is not None})
+    if args.candidates > 1 and not method.gives_candidates:   # before a whole folder fails file by file
         raise UserError(f"method {args.method!r} gives a single answer; several candidates need an lsgan method")
     images = list_images(args.image) if batch else [args.image]
-    method = get_method(args.method, **{k: v for k, v in options.items() if k in accepted and v is not None})
 
     if not batch:
         paths = _inpaint_file(method, args.image, args.mask, args.output, args)

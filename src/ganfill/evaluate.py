@@ -33,7 +33,7 @@ def masked_input(images: np.ndarray, masks: np.ndarray, fill: int = 255) -> np.n
 
 
 def evaluate_method(name: str, images: np.ndarray, masks: np.ndarray, batch_size: int = 64,
-                    progress: bool = False, options: dict | None = None) -> MethodResult:
+                    progress: bool = False, options: dict | None = None, seed: int = 0) -> MethodResult:
     """Run method ``name`` over uint8 ``images`` ``(N, 64, 64, 3)`` with bool ``masks`` ``(N, 64, 64)``."""
     method = get_method(name, **(options or {}))
     outputs = np.empty_like(images)
@@ -43,7 +43,7 @@ def evaluate_method(name: str, images: np.ndarray, masks: np.ndarray, batch_size
         bar = tqdm(total=len(images), desc=name, unit="img", leave=False)
     start = time.perf_counter()
     for i in range(0, len(images), batch_size):
-        outputs[i:i + batch_size] = method(images[i:i + batch_size], masks[i:i + batch_size])
+        outputs[i:i + batch_size] = method(images[i:i + batch_size], masks[i:i + batch_size], seed, start=i)
         if bar is not None:
             bar.update(len(images[i:i + batch_size]))
     elapsed = time.perf_counter() - start
@@ -71,7 +71,7 @@ def evaluate(data: str | os.PathLike, mask_kind: str, methods: list[str], limit:
     for name in methods:
         n = min(len(images), (method_limits or {}).get(name, len(images)))
         options = {"device": device} if "device" in method_options(name) else {}
-        results.append(evaluate_method(name, images[:n], masks[:n], batch_size, progress, options))
+        results.append(evaluate_method(name, images[:n], masks[:n], batch_size, progress, options, seed))
     report = {"mask": mask_kind, "n_images": len(images), "seed": seed, "data": str(data), "device": device,
               "methods": {r.name: {**{k: round(r.scores[k], 4) for k in METRIC_NAMES},
                                    "sec_per_image": round(r.sec_per_image, 5), "n_images": r.n_images}

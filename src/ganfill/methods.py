@@ -10,44 +10,9 @@ from __future__ import annotations
 import importlib
 import inspect
 
-import numpy as np
+from .inpaint.base import InpaintMethod, image_seed, image_seeds
 
-
-class InpaintMethod:
-    """Fills holes in 64x64 (or any size, for the classical methods) RGB images.
-
-    Subclasses implement :meth:`inpaint_one` or, when they can batch, :meth:`inpaint_batch`.
-    Every method returns the known pixels exactly as they were given.
-    """
-
-    name: str = "method"
-    #: whether the method needs 64x64 input (the learned ones) or works at any size
-    fixed_size: int | None = None
-
-    def inpaint_one(self, image: np.ndarray, mask: np.ndarray) -> np.ndarray:
-        return self.inpaint_batch(image[None], mask[None])[0]
-
-    def inpaint_batch(self, images: np.ndarray, masks: np.ndarray) -> np.ndarray:
-        """uint8 ``(N, H, W, 3)`` images and bool ``(N, H, W)`` masks (True = hole) -> uint8 ``(N, H, W, 3)``."""
-        return np.stack([self.inpaint_one(img, m) for img, m in zip(images, masks)])
-
-    def __call__(self, images: np.ndarray, masks: np.ndarray) -> np.ndarray:
-        images = np.asarray(images, dtype=np.uint8)
-        masks = np.asarray(masks).astype(bool)
-        single = images.ndim == 3
-        if single:
-            images, masks = images[None], masks[None]
-        if images.shape[:3] != masks.shape:
-            raise ValueError(f"images {images.shape[1:3]} and masks {masks.shape[1:]} differ in size")
-        out = self.inpaint_batch(images, masks)
-        out = np.where(masks[..., None], out, images)  # the known pixels, exactly
-        return out[0] if single else out
-
-    def candidates(self, images: np.ndarray, masks: np.ndarray, k: int) -> np.ndarray:
-        """``k`` different completions per image, best first: uint8 ``(N, k, H, W, 3)``."""
-        if k == 1:
-            return self(images, masks)[:, None]
-        raise ValueError(f"method {self.name!r} gives a single answer; several candidates need an lsgan method")
+__all__ = ["InpaintMethod", "image_seed", "image_seeds", "register", "method_names", "method_options", "get_method"]
 
 
 # name -> "module:Class"; a class's constructor takes keyword options only.

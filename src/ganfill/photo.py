@@ -102,7 +102,8 @@ def _paste_back(image: np.ndarray, mask: np.ndarray, filled_crop: np.ndarray, bo
 
 
 def inpaint_photo(image: np.ndarray, mask: np.ndarray, method: InpaintMethod | str = "lsgan+ae",
-                  candidates: int = 1, box: Box | None = None, crop: str = "face") -> PhotoResult:
+                  candidates: int = 1, box: Box | None = None, crop: str = "face", seed: int = 0,
+                  index: int = 0) -> PhotoResult:
     """Fill the hole of a photo of any size.
 
     Args:
@@ -112,6 +113,8 @@ def inpaint_photo(image: np.ndarray, mask: np.ndarray, method: InpaintMethod | s
         candidates: K results, best first (K > 1 needs an lsgan method).
         box: the face's box ``Box(x, y, w, h)``, overriding the detector.
         crop: ``"face"`` (detect the face) or ``"hole"`` (a square around the hole).
+        seed, index: the photo's randomness comes from ``(seed, index)`` (``index``: its place in a
+            folder or benchmark), so the result does not depend on what else is being filled.
 
     Returns:
         a :class:`PhotoResult`; outside the mask each image equals ``image`` exactly.
@@ -138,7 +141,7 @@ def inpaint_photo(image: np.ndarray, mask: np.ndarray, method: InpaintMethod | s
     if isinstance(method, str):
         method = get_method(method)
     if not method.fixed_size:
-        return PhotoResult(list(method.candidates(image[None], mask[None], candidates)[0]), None, "full-size")
+        return PhotoResult(list(method.candidates(image[None], mask[None], candidates, seed, index)[0]), None, "full-size")
 
     box, source = choose_crop(image, mask, box, crop)
     face = _resize(crop_square(image, box), MODEL_SIZE, cv2.INTER_AREA)
@@ -147,7 +150,7 @@ def inpaint_photo(image: np.ndarray, mask: np.ndarray, method: InpaintMethod | s
     if hole.all():
         raise ValueError("the hole covers the whole face crop: there is nothing to condition on; "
                          "pass a larger --box")
-    results = method.candidates(face[None], hole[None], candidates)[0]
+    results = method.candidates(face[None], hole[None], candidates, seed, index)[0]
     filled = [_paste_back(image, mask, _resize(r, box.w, cv2.INTER_CUBIC).astype(np.float64), box)
               for r in results]
     return PhotoResult(filled, box, source)

@@ -7,11 +7,13 @@ import cv2
 import numpy as np
 from skimage.restoration import inpaint_biharmonic
 
-from ..methods import InpaintMethod
+from ..inpaint.base import InpaintMethod
 
 
 class MeanFill(InpaintMethod):
     """The hole takes the mean colour of the known pixels (rounded to the nearest uint8)."""
+
+    description = "the mean colour of the known pixels"
 
     def inpaint_one(self, image: np.ndarray, mask: np.ndarray) -> np.ndarray:
         known = image[~mask]
@@ -34,17 +36,23 @@ class _OpenCV(InpaintMethod):
 class Telea(_OpenCV):
     """``cv2.inpaint`` with Telea's fast marching method, radius 3."""
 
+    description = "OpenCV's Telea fast marching (any size)"
+
     flag = cv2.INPAINT_TELEA
 
 
 class NavierStokes(_OpenCV):
     """``cv2.inpaint`` with the Navier-Stokes method, radius 3."""
 
+    description = "OpenCV's Navier-Stokes (any size)"
+
     flag = cv2.INPAINT_NS
 
 
 class Biharmonic(InpaintMethod):
     """scikit-image's ``inpaint_biharmonic``, per colour channel."""
+
+    description = "scikit-image's biharmonic inpainting (any size; slow on large holes)"
 
     def inpaint_one(self, image: np.ndarray, mask: np.ndarray) -> np.ndarray:
         if not mask.any():

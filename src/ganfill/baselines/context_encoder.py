@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Sequence
+
 import numpy as np
 import torch
 
 from ..data import mask_to_tensor, to_tensor, to_uint8
-from ..methods import InpaintMethod
+from ..inpaint.base import InpaintMethod
 
 MODEL_SIZE = 64
 
@@ -15,8 +17,9 @@ class ContextEncoderMethod(InpaintMethod):
     """``context-encoder``: one forward pass of the trained context encoder (``context-encoder.safetensors``)."""
 
     fixed_size = MODEL_SIZE
+    description = "Context Encoder (Pathak et al. 2016), one forward pass (64 px)"
 
-    def __init__(self, device: str = "cpu", seed: int = 0, weights=None):
+    def __init__(self, device: str = "cpu", weights=None):
         from ..weights import load_context_encoder
 
         if device == "auto":
@@ -24,12 +27,12 @@ class ContextEncoderMethod(InpaintMethod):
         self.net = load_context_encoder(weights, device)
         self.device = torch.device(device)
 
-    def inpaint_batch(self, images: np.ndarray, masks: np.ndarray) -> np.ndarray:
-        images = np.asarray(images, dtype=np.uint8)
-        masks = np.asarray(masks).astype(bool)
+    def fill(self, images: np.ndarray, masks: np.ndarray, seeds: Sequence[int], k: int = 1) -> np.ndarray:
+        if k != 1:
+            raise ValueError(f"method {self.name!r} gives a single answer; several candidates need an lsgan method")
         if images.ndim != 4 or images.shape[1:] != (MODEL_SIZE, MODEL_SIZE, 3) or masks.shape != images.shape[:3]:
             raise ValueError(f"the context encoder takes (N, 64, 64, 3) images and (N, 64, 64) masks, got "
                              f"{images.shape} and {masks.shape}")
         with torch.no_grad():
             out = self.net(to_tensor(images).to(self.device), mask_to_tensor(masks).to(self.device))
-        return np.where(masks[..., None], to_uint8(out), images)
+        return np.where(masks[..., None], to_uint8(out), images)[:, None]

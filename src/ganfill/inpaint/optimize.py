@@ -19,8 +19,9 @@ class LatentSearchConfig:
     perceptual: str = "lsq"         # "lsq" (matches the LSGAN) or "log" (the thesis's form)
     weighting: str = "importance"   # "importance" (Yeh's Eq. 3) or "binary"
     window: int = 7
-    # Early stopping: stop when no image's best loss improved by more than ``tol`` (relative)
-    # over the last ``patience`` iterations.  ``patience=0`` runs every iteration.
+    # Early stopping, per image: an image whose best loss has not improved by more than ``tol``
+    # (relative) over its last ``patience`` iterations keeps the best z it had then, so that its
+    # answer does not depend on the other images of the batch.  ``patience=0`` runs every iteration.
     patience: int = 0
     tol: float = 1e-3
 
@@ -53,7 +54,8 @@ def latent_search(G: nn.Module, D: nn.Module, target: torch.Tensor, mask: torch.
         best_loss = torch.full((z.shape[0],), float("inf"), device=z.device)
         best_z = z.detach().clone()
         history: list[float] = []
-        last_improved = 0
+        last_improved = torch.zeros(z.shape[0], dtype=torch.long, device=z.device)
+        searching = torch.ones(z.shape[0], dtype=torch.bool, device=z.device)
         it = 0
         for it in range(1, config.iterations + 1):
             generated = G(z)
@@ -62,14 +64,15 @@ def latent_search(G: nn.Module, D: nn.Module, target: torch.Tensor, mask: torch.
             with torch.no_grad():
                 # relative to |best|, so that it also holds for negative losses (the "log" prior)
                 improved = torch.isinf(best_loss) | (loss < best_loss - config.tol * best_loss.abs())
-                if improved.any():
-                    last_improved = it
-                better = loss < best_loss
+                last_improved = torch.where(improved & searching, it, last_improved)
+                better = (loss < best_loss) & searching
                 best_loss = torch.where(better, loss, best_loss)
                 best_z[better] = z[better]
+                if config.patience:
+                    searching &= it - last_improved < config.patience
             if record:
                 history.append(float(loss.detach().mean()))
-            if config.patience and it - last_improved >= config.patience:
+            if not searching.any():
                 break
             opt.zero_grad(set_to_none=True)
             loss.sum().backward()
@@ -81,7 +84,7 @@ def latent_search(G: nn.Module, D: nn.Module, target: torch.Tensor, mask: torch.
             generated = G(z)
             loss = contextual_loss(generated, target, weights) + \
                 config.lam * perceptual_loss(D(generated), config.perceptual)
-            better = loss < best_loss
+            better = (loss < best_loss) & searching
             best_loss = torch.where(better, loss, best_loss)
             best_z[better] = z[better]
     finally:

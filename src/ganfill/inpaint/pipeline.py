@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass, field
+from typing import Sequence
 
 import numpy as np
 import torch
 
 from ..data import mask_to_tensor, to_tensor, to_uint8
-from ..methods import InpaintMethod
+from .base import InpaintMethod, image_seeds
 from .blend import blend
 from .optimize import LatentSearchConfig, LatentSearchResult, latent_search
 
@@ -94,29 +95,32 @@ class Inpainter:
         return cls(G, D, encoder, config, device)
 
     @torch.no_grad()
-    def _starts(self, y: torch.Tensor, m: torch.Tensor, k: int, generator: torch.Generator) -> torch.Tensor:
-        n = y.shape[0]
+    def _starts(self, y: torch.Tensor, m: torch.Tensor, k: int, seeds: Sequence[int]) -> torch.Tensor:
+        """K starting latents per image, image ``i``'s drawn from its own ``seeds[i]`` only."""
         z_dim = self.G.config.z_dim
+        draws = torch.stack([torch.rand(k, z_dim, generator=torch.Generator().manual_seed(int(s))) * 2 - 1
+                             for s in seeds]).to(self.device)                      # (N, K, z_dim)
         if self.config.init == "random":
-            z = torch.rand(n * k, z_dim, generator=generator) * 2 - 1
-            return z.to(self.device)
-        z_enc = self.encoder(y, m).repeat_interleave(k, 0)
-        noise = (torch.rand(n * k, z_dim, generator=generator) * 2 - 1).to(self.device) * self.config.jitter
-        noise.view(n, k, z_dim)[:, 0] = 0      # the first candidate is E's answer itself
-        return (z_enc + noise).clamp(-1, 1)
+            return draws.flatten(0, 1)
+        z_enc = self.encoder(y, m).unsqueeze(1)                                     # (N, 1, z_dim)
+        noise = draws * self.config.jitter
+        noise[:, 0] = 0      # the first candidate is E's answer itself
+        return (z_enc + noise).clamp(-1, 1).flatten(0, 1)
 
-    def generate(self, y: torch.Tensor, m: torch.Tensor, candidates: int = 1,
-                 generator: torch.Generator | None = None, record: bool = False
-                 ) -> tuple[LatentSearchResult, torch.Tensor]:
+    def generate(self, y: torch.Tensor, m: torch.Tensor, candidates: int = 1, seeds: Sequence[int] | None = None,
+                 record: bool = False) -> tuple[LatentSearchResult, torch.Tensor]:
         """The latent search on tensors, with no blending: ``y`` float ``(N, 3, 64, 64)`` in ``[-1, 1]``
-        and ``m`` float ``(N, 1, 64, 64)`` (1 = hole), on this inpainter's device.
+        and ``m`` float ``(N, 1, 64, 64)`` (1 = hole), on this inpainter's device; one seed per image
+        (default: :func:`~ganfill.inpaint.base.image_seeds` of 0).
 
         Returns the search result and G(ẑ) ``(N·K, 3, 64, 64)``, the K candidates of each image
         adjacent and in start order (not ranked).
         """
-        generator = generator if generator is not None else torch.Generator().manual_seed(0)
+        seeds = image_seeds(0, 0, y.shape[0]) if seeds is None else seeds
+        if len(seeds) != y.shape[0]:
+            raise ValueError(f"{len(seeds)} seeds for {y.shape[0]} images")
         k = candidates
-        z0 = self._starts(y, m, k, generator)
+        z0 = self._starts(y, m, k, seeds)
         result: LatentSearchResult = latent_search(
             self.G, self.D, y.repeat_interleave(k, 0), m.repeat_interleave(k, 0), z0, self.config.search, record)
         with torch.no_grad():
@@ -124,10 +128,11 @@ class Inpainter:
         return result, generated
 
     def complete(self, images: np.ndarray, masks: np.ndarray, candidates: int = 1,
-                 generator: torch.Generator | None = None, record: bool = False) -> InpaintOutput:
+                 seeds: Sequence[int] | None = None, record: bool = False) -> InpaintOutput:
         """Fill ``images`` uint8 ``(N, 64, 64, 3)`` where ``masks`` bool ``(N, 64, 64)`` is True.
 
-        ``candidates`` = K restarts per image, returned best (lowest loss) first.
+        ``candidates`` = K restarts per image, returned best (lowest loss) first; ``seeds``: one per
+        image (default: :func:`~ganfill.inpaint.base.image_seeds` of 0).
         """
         images = np.asarray(images, dtype=np.uint8)
         masks = np.asarray(masks).astype(bool)
@@ -141,7 +146,7 @@ class Inpainter:
         n, k = len(images), candidates
         y = to_tensor(images).to(self.device)
         m = mask_to_tensor(masks).to(self.device)
-        result, generated_t = self.generate(y, m, k, generator, record)
+        result, generated_t = self.generate(y, m, k, seeds, record)
         generated = to_uint8(generated_t).reshape(n, k, MODEL_SIZE, MODEL_SIZE, 3)
         losses = result.loss.detach().cpu().numpy().reshape(n, k)
         order = np.argsort(losses, axis=1, kind="stable")
@@ -159,7 +164,8 @@ class Inpainter:
             image: uint8 RGB, ``(64, 64, 3)`` or ``(N, 64, 64, 3)``, values 0-255.
             mask: ``(64, 64)`` or ``(N, 64, 64)``; nonzero / True = hole to fill, 0 = known pixel.
             candidates: K completions per image from K starts, best first.
-            generator: a ``torch.Generator`` for the random starts (default: seeded with 0).
+            generator: a ``torch.Generator`` that draws each image's seed for its random starts
+                (default: image ``i`` is seeded from ``(0, i)``).
 
         Returns:
             uint8 images of the input's shape, or with a K axis after N when ``candidates > 1``
@@ -169,7 +175,9 @@ class Inpainter:
         single = image.ndim == 3
         images = image[None] if single else image
         masks = np.asarray(mask)[None] if single else np.asarray(mask)
-        out = self.complete(images, masks, candidates, generator).images
+        seeds = None if generator is None else \
+            torch.randint(0, 2**62, (len(images),), generator=generator).tolist()
+        out = self.complete(images, masks, candidates, seeds).images
         if candidates == 1:
             out = out[:, 0]
         return out[0] if single else out
@@ -179,27 +187,21 @@ class LSGANMethod(InpaintMethod):
     """The LSGAN inpainter in the method registry (``lsgan`` = fast path, ``lsgan-yeh`` = Yeh protocol)."""
 
     fixed_size = MODEL_SIZE
+    gives_candidates = True
+    description = "LSGAN latent search from the encoder's start, Poisson-blended (64 px)"
     preset = "fast"
 
-    def __init__(self, device: str = "cpu", seed: int = 0, iterations: int | None = None, lam: float | None = None,
+    def __init__(self, device: str = "cpu", iterations: int | None = None, lam: float | None = None,
                  lr: float | None = None, blend: str | None = None, weighting: str | None = None,
                  gan_weights=None, encoder_weights=None):
         self.inpainter = Inpainter.from_pretrained(self.preset, device=device, iterations=iterations, lam=lam,
                                                    lr=lr, blend=blend, weighting=weighting, gan_weights=gan_weights,
                                                    encoder_weights=encoder_weights)
-        self.seed = seed
 
-    def _generator(self) -> torch.Generator:
-        # Re-seeded for every call, so that a result depends on the input and the seed only, not
-        # on what the method was asked before.
-        return torch.Generator().manual_seed(self.seed)
-
-    def inpaint_batch(self, images: np.ndarray, masks: np.ndarray) -> np.ndarray:
-        return self.inpainter.complete(images, masks, 1, self._generator()).images[:, 0]
-
-    def candidates(self, images: np.ndarray, masks: np.ndarray, k: int) -> np.ndarray:
-        return self.inpainter.complete(images, masks, k, self._generator()).images
+    def fill(self, images: np.ndarray, masks: np.ndarray, seeds: Sequence[int], k: int = 1) -> np.ndarray:
+        return self.inpainter.complete(images, masks, k, seeds).images
 
 
 class LSGANYehMethod(LSGANMethod):
+    description = "Yeh et al.'s protocol: a random start, 1,500 Adam iterations (64 px; slow)"
     preset = "yeh"

@@ -13,11 +13,13 @@ Every method returns the known pixels exactly as given (the refiner composites, 
 
 from __future__ import annotations
 
+from typing import Sequence
+
 import numpy as np
 import torch
 
 from ..data import mask_to_tensor, to_tensor, to_uint8
-from ..methods import InpaintMethod
+from .base import InpaintMethod
 from .pipeline import MODEL_SIZE, Inpainter
 
 
@@ -55,10 +57,12 @@ class LSGANRefineMethod(InpaintMethod):
     """``lsgan+ae``: the LSGAN fast path, then the refiner, in the method registry."""
 
     fixed_size = MODEL_SIZE
+    gives_candidates = True
+    description = "the LSGAN's completion refined by our U-Net autoencoder (64 px; the thesis's joint model)"
     preset = "fast"
     refiner_file = "refiner.safetensors"
 
-    def __init__(self, device: str = "cpu", seed: int = 0, iterations: int | None = None, lam: float | None = None,
+    def __init__(self, device: str = "cpu", iterations: int | None = None, lam: float | None = None,
                  lr: float | None = None, blend: str | None = None, gan_weights=None, encoder_weights=None,
                  refiner_weights=None, flip: bool = True):
         from ..weights import load_refiner, refiner_input_settings, shipped
@@ -72,19 +76,12 @@ class LSGANRefineMethod(InpaintMethod):
             self.preset, device=device, iterations=iterations if iterations is not None else trained.get("iterations"),
             lam=lam, lr=lr, blend=blend if blend is not None else trained["blend"], gan_weights=gan_weights,
             encoder_weights=encoder_weights)
-        self.seed = seed
         self.flip = flip
 
-    def inpaint_batch(self, images: np.ndarray, masks: np.ndarray) -> np.ndarray:
-        return self.candidates(images, masks, 1)[:, 0]
-
-    def candidates(self, images: np.ndarray, masks: np.ndarray, k: int) -> np.ndarray:
+    def fill(self, images: np.ndarray, masks: np.ndarray, seeds: Sequence[int], k: int = 1) -> np.ndarray:
         """``k`` refined completions per image, in the order of their LSGAN loss (best first)."""
-        images = np.asarray(images, dtype=np.uint8)
-        masks = np.asarray(masks).astype(bool)
         _check(images, masks)
-        generator = torch.Generator().manual_seed(self.seed)      # per call: results depend on the input only
-        completed = self.inpainter.complete(images, masks, k, generator).images    # (N, k, 64, 64, 3)
+        completed = self.inpainter.complete(images, masks, k, seeds).images    # (N, k, 64, 64, 3)
         n = len(images)
         flat = completed.reshape(n * k, MODEL_SIZE, MODEL_SIZE, 3)
         refined = refine(self.refiner, flat, np.repeat(masks, k, axis=0), self.flip)
@@ -94,6 +91,8 @@ class LSGANRefineMethod(InpaintMethod):
 class LSGANPaperRefineMethod(LSGANRefineMethod):
     """``lsgan+ae-paper``: the same, with the thesis's autoencoder."""
 
+    description = "the LSGAN's completion refined by the thesis's autoencoder (64 px)"
+
     refiner_file = "refiner-paper.safetensors"
 
 
@@ -101,6 +100,7 @@ class AEOnlyMethod(InpaintMethod):
     """``ae-only``: the refiner alone, on the image with its hole emptied (zeros); no LSGAN."""
 
     fixed_size = MODEL_SIZE
+    description = "the refiner alone on the emptied hole, no GAN (64 px; the ablation)"
     refiner_file = "refiner-ae-only.safetensors"
 
     def __init__(self, device: str = "cpu", refiner_weights=None, flip: bool = True):
@@ -110,12 +110,12 @@ class AEOnlyMethod(InpaintMethod):
                                     _device(device), input="empty")
         self.flip = flip
 
-    def inpaint_batch(self, images: np.ndarray, masks: np.ndarray) -> np.ndarray:
-        images = np.asarray(images, dtype=np.uint8)
-        masks = np.asarray(masks).astype(bool)
+    def fill(self, images: np.ndarray, masks: np.ndarray, seeds: Sequence[int], k: int = 1) -> np.ndarray:
+        if k != 1:
+            raise ValueError(f"method {self.name!r} gives a single answer; several candidates need an lsgan method")
         _check(images, masks)
         device = next(self.refiner.parameters()).device
         m = mask_to_tensor(masks).to(device)
         x = to_tensor(images).to(device) * (1.0 - m)             # the hole exactly 0, as in training
         out = run_refiner(self.refiner, x, m, self.flip)
-        return np.where(masks[..., None], to_uint8(out), images)
+        return np.where(masks[..., None], to_uint8(out), images)[:, None]

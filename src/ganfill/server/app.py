@@ -45,16 +45,18 @@ class Engine:
     def __init__(self, config: ServerConfig):
         self.config = config
         self.pool = ThreadPoolExecutor(max_workers=config.workers, thread_name_prefix="ganfill")
-        self._methods: dict[tuple, object] = {}
+        self._methods: dict[str, object] = {}
         self._lock = threading.Lock()
         self._pending = 0
 
-    def method(self, name: str, seed: int):
+    def method(self, name: str):
+        """The method called ``name``, built once: the seed is given per call, so the set of loaded
+        models is bounded by the registry, whatever the requests ask."""
         from ..methods import get_method, method_options
 
         accepted = method_options(name)      # ValueError for an unknown name
-        options = {k: v for k, v in (("seed", seed), ("device", self.config.device)) if k in accepted}
-        key = (name, tuple(sorted(options.items())))
+        options = {k: v for k, v in (("device", self.config.device),) if k in accepted}
+        key = name
         with self._lock:
             if key not in self._methods:
                 self._methods[key] = get_method(name, **options)
@@ -162,8 +164,8 @@ def _inpaint_bytes(engine: Engine, image_bytes: bytes, mask_bytes: bytes, method
     h, w = photo.rgb.shape[:2]
     if hole.shape != (h, w):
         hole = resize_mask(hole, (h, w))
-    done = inpaint_photo(photo.rgb, hole, engine.method(method, seed), candidates, Box.parse(box) if box else None,
-                         crop)
+    done = inpaint_photo(photo.rgb, hole, engine.method(method), candidates, Box.parse(box) if box else None,
+                         crop, seed=seed)
     images = [_png(photo.with_fill(result, hole)) for result in done.images]
     return images, {"method": method, "source": done.source, "box": str(done.box) if done.box else None}
 

@@ -86,7 +86,7 @@ class LSGANCompleter:
         self.inpainter = inpainter
 
     def __call__(self, images: torch.Tensor, masks: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
-        starts = torch.Generator().manual_seed(int(torch.randint(0, 2**62, (1,), generator=gen)))
+        starts = torch.randint(0, 2**62, (len(images),), generator=gen).tolist()   # one seed per image
         if self.inpainter.config.blend == "paste":
             # All on the device, with G(ẑ) rounded to the uint8 levels that inference pastes.
             _, generated = self.inpainter.generate(images, masks, 1, starts)
