@@ -220,12 +220,18 @@ def test_latent_search_keeps_z_in_prior_range_and_leaves_networks_alone(nets):
     assert not G.training and not D.training
 
 
-def test_latent_search_restores_requires_grad_after_an_error(nets):
+def test_latent_search_on_frozen_networks_moves_z_and_toggles_nothing(nets):
+    from ganfill.models.device import frozen
+
     G, D, _ = nets
+    G, D = frozen(copy.deepcopy(G)), frozen(copy.deepcopy(D))
     target, mask, z0 = _search_problem(G)
+    result = latent_search(G, D, target, mask, z0, LatentSearchConfig(iterations=5, lr=0.05))
+    assert not torch.equal(result.z, z0.clamp(-1, 1))      # the gradient reached z through frozen nets
+    assert not any(p.requires_grad for p in (*G.parameters(), *D.parameters()))
     with pytest.raises(RuntimeError):
         latent_search(G, D, target[:, :, :32], mask, z0, LatentSearchConfig(iterations=3))  # shapes clash
-    assert all(p.requires_grad for p in (*G.parameters(), *D.parameters()))
+    assert not any(p.requires_grad for p in (*G.parameters(), *D.parameters()))
 
 
 def test_latent_search_unknown_weighting(nets):

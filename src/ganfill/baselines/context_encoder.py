@@ -9,6 +9,7 @@ import torch
 
 from ..data import mask_to_tensor, to_tensor, to_uint8
 from ..inpaint.base import InpaintMethod
+from ..models.device import frozen, resolve_device
 
 MODEL_SIZE = 64
 
@@ -22,10 +23,8 @@ class ContextEncoderMethod(InpaintMethod):
     def __init__(self, device: str = "cpu", weights=None):
         from ..weights import load_context_encoder
 
-        if device == "auto":
-            device = "cuda" if torch.cuda.is_available() else "cpu"
-        self.net = load_context_encoder(weights, device)
-        self.device = torch.device(device)
+        self.device = resolve_device(device)
+        self.net = frozen(load_context_encoder(weights, self.device))
 
     def fill(self, images: np.ndarray, masks: np.ndarray, seeds: Sequence[int], k: int = 1) -> np.ndarray:
         if k != 1:

@@ -10,6 +10,7 @@ import numpy as np
 import torch
 
 from ..data import mask_to_tensor, to_tensor, to_uint8
+from ..models.device import frozen, resolve_device
 from .base import InpaintMethod, image_seeds
 from .blend import blend
 from .optimize import LatentSearchConfig, LatentSearchResult, latent_search
@@ -60,10 +61,12 @@ class Inpainter:
 
     def __init__(self, G: torch.nn.Module, D: torch.nn.Module, encoder: torch.nn.Module | None = None,
                  config: InpainterConfig | None = None, device: str | torch.device = "cpu"):
-        self.device = torch.device(device)
-        self.G = G.to(self.device).eval()
-        self.D = D.to(self.device).eval()
-        self.encoder = encoder.to(self.device).eval() if encoder is not None else None
+        self.device = resolve_device(device)
+        # Frozen once here: the search differentiates with respect to z only, and no call toggles
+        # anything on the networks, so threads may share one Inpainter.
+        self.G = frozen(G.to(self.device))
+        self.D = frozen(D.to(self.device))
+        self.encoder = frozen(encoder.to(self.device)) if encoder is not None else None
         self.config = copy.deepcopy(config) if config is not None else InpainterConfig()
         if self.config.init == "encoder" and self.encoder is None:
             raise ValueError("the encoder start needs a latent encoder; pass one or use init='random'")
@@ -78,8 +81,7 @@ class Inpainter:
         """
         from ..weights import load_encoder, load_gan
 
-        if device == "auto":
-            device = "cuda" if torch.cuda.is_available() else "cpu"
+        device = resolve_device(device)
         if preset not in PRESETS:
             raise ValueError(f"unknown inpainting preset {preset!r}; choose from {', '.join(PRESETS)}")
         config = copy.deepcopy(PRESETS[preset])

@@ -19,14 +19,9 @@ import numpy as np
 import torch
 
 from ..data import mask_to_tensor, to_tensor, to_uint8
+from ..models.device import frozen, resolve_device
 from .base import InpaintMethod
 from .pipeline import MODEL_SIZE, Inpainter
-
-
-def _device(device: str | torch.device) -> torch.device:
-    if device == "auto":
-        device = "cuda" if torch.cuda.is_available() else "cpu"
-    return torch.device(device)
 
 
 def _check(images: np.ndarray, masks: np.ndarray) -> None:
@@ -67,9 +62,9 @@ class LSGANRefineMethod(InpaintMethod):
                  refiner_weights=None, flip: bool = True):
         from ..weights import load_refiner, refiner_input_settings, shipped
 
-        device = _device(device)
+        device = resolve_device(device)
         refiner_path = refiner_weights if refiner_weights is not None else shipped(self.refiner_file)
-        self.refiner = load_refiner(refiner_path, device, input="lsgan")
+        self.refiner = frozen(load_refiner(refiner_path, device, input="lsgan"))
         # The refiner's input is made as in its training, unless the caller overrides it.
         trained = refiner_input_settings(refiner_path)
         self.inpainter = Inpainter.from_pretrained(
@@ -106,8 +101,8 @@ class AEOnlyMethod(InpaintMethod):
     def __init__(self, device: str = "cpu", refiner_weights=None, flip: bool = True):
         from ..weights import load_refiner, shipped
 
-        self.refiner = load_refiner(refiner_weights if refiner_weights is not None else shipped(self.refiner_file),
-                                    _device(device), input="empty")
+        self.refiner = frozen(load_refiner(refiner_weights if refiner_weights is not None
+                                           else shipped(self.refiner_file), resolve_device(device), input="empty"))
         self.flip = flip
 
     def fill(self, images: np.ndarray, masks: np.ndarray, seeds: Sequence[int], k: int = 1) -> np.ndarray:
