@@ -44,6 +44,14 @@ def huge_png(width: int, height: int) -> bytes:
             + chunk(b"IDAT", zlib.compress(b"\0" * 64)) + chunk(b"IEND", b""))
 
 
+def dds_with_unknown_pixel_format() -> bytes:
+    """A DDS header whose pixel format PIL does not implement: its decoder raises NotImplementedError,
+    which no ``except OSError`` catches (it stopped a whole batch, and was a 500 on the server)."""
+    header = struct.pack("<7I", 124, 0x1007, 4, 4, 0, 0, 0) + bytes(44)
+    pixel_format = struct.pack("<2I", 32, 0x4) + b"XXXX" + bytes(20)
+    return b"DDS " + header + pixel_format + struct.pack("<5I", 0x1000, 0, 0, 0, 0) + bytes(64)
+
+
 def bad_bytes(kind: str, face_png) -> tuple[bytes, str]:
     good = face_png.read_bytes()
     jpeg = io.BytesIO()
@@ -55,6 +63,7 @@ def bad_bytes(kind: str, face_png) -> tuple[bytes, str]:
         "truncated-jpeg": (jpeg.getvalue()[:300], "not a readable image"),
         "corrupt-png": (good[:60] + bytes(200) + good[260:], "not a readable image"),
         "20000x20000": (huge_png(20000, 20000), "limit"),
+        "dds-as-png": (dds_with_unknown_pixel_format(), "NotImplementedError"),
     }[kind]
 
 
@@ -64,7 +73,7 @@ def run_cli(argv, capsys) -> tuple[int, str, str]:
     return code, out, err
 
 
-BAD = ["zero-byte", "text-as-png", "truncated-png", "truncated-jpeg", "corrupt-png", "20000x20000"]
+BAD = ["zero-byte", "text-as-png", "truncated-png", "truncated-jpeg", "corrupt-png", "20000x20000", "dds-as-png"]
 
 
 @pytest.mark.parametrize("kind", BAD)

@@ -239,7 +239,7 @@ def _check_output(path: Path) -> None:
 
 def _inpaint_file(method, image_path: Path, mask_path: Path, output: Path, args) -> list[Path]:
     """One photo through :func:`ganfill.photo.inpaint_photo`; returns the files written."""
-    from .data import load_mask, load_photo, resize_mask, save_image_atomic
+    from .data import load_mask, load_photo, resize_mask
     from .photo import inpaint_photo
 
     photo = load_photo(image_path)
@@ -255,9 +255,10 @@ def _inpaint_file(method, image_path: Path, mask_path: Path, output: Path, args)
     results = [photo.with_fill(image, mask) for image in done.images]
     paths = _output_paths(output, args.candidates)
     for path, result in zip(paths, results):
-        if result.ndim == 3 and result.shape[2] == 4 and path.suffix.lower() in (".jpg", ".jpeg"):
-            result = result[..., :3]   # JPEG holds no alpha
-        save_image_atomic(result, path)
+        # The photo writes itself: its ICC profile, EXIF and DPI go with it; RGBA to JPEG is
+        # composited on white as the model saw it, with a warning.
+        for line in photo.save(result, path):
+            print(f"ganfill: warning: {line}", file=sys.stderr)
     return paths
 
 

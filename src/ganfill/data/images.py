@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
 
 # Refuse decompression bombs with a clear error rather than exhausting memory.
 MAX_IMAGE_PIXELS = 64_000_000
@@ -51,9 +51,41 @@ def _open(source: str | os.PathLike | bytes, label: str = "upload") -> Image.Ima
         raise ImageError(f"{path}: image too large ({exc})") from None
     except UnidentifiedImageError:
         raise ImageError(f"{path}: not an image file (or a format that cannot be read)") from None
-    except (OSError, SyntaxError, ValueError) as exc:
-        raise ImageError(f"{path}: not a readable image ({type(exc).__name__}: {exc})") from None
+    except MemoryError:
+        raise ImageError(f"{path}: not enough memory to decode this image") from None
+    except Exception as exc:
+        # PIL's decoders fail in many ways on bad bytes: OSError, SyntaxError, ValueError, but also
+        # NotImplementedError (a DDS file with an unknown pixel format), EOFError, struct.error,
+        # IndexError, ... Whatever it is, it is this file's fault, never the program's.
+        raise ImageError(f"{path}: not a readable image ({_one_line(exc)})") from None
     return img
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc).splitlines()[0] if str(exc) else ""
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+def _decode(source: str | os.PathLike | bytes, label: str) -> tuple[Image.Image, str]:
+    """:func:`_open`, then turned upright by its EXIF orientation; returns the image and its name."""
+    img = _open(source, label)
+    try:
+        img = ImageOps.exif_transpose(img)
+    except Exception:  # a broken EXIF block should not make an otherwise good image unusable
+        pass
+    return img, (label if isinstance(source, (bytes, bytearray, memoryview)) else str(source))
+
+
+def _converted(name: str, convert, *args):
+    """Run a pixel conversion; a file whose decoded pixels cannot be converted is that file's error."""
+    try:
+        return convert(*args)
+    except ImageError:
+        raise
+    except MemoryError:
+        raise ImageError(f"{name}: not enough memory to convert this image") from None
+    except Exception as exc:
+        raise ImageError(f"{name}: not a usable image ({_one_line(exc)})") from None
 
 
 def _to_rgb(img: Image.Image) -> Image.Image:
@@ -74,30 +106,44 @@ def _to_rgb(img: Image.Image) -> Image.Image:
 
 
 def load_image(path: str | os.PathLike | bytes, label: str = "upload") -> np.ndarray:
-    """Read an image file (or its bytes) as ``uint8`` RGB ``(H, W, 3)``, honouring the EXIF orientation."""
-    img = _open(path, label)
-    try:
-        img = ImageOps.exif_transpose(img)
-    except Exception:  # a broken EXIF block should not make an otherwise good image unusable
-        pass
-    return np.array(_to_rgb(img), dtype=np.uint8)
+    """Read an image file (or its bytes) as ``uint8`` sRGB ``(H, W, 3)``, honouring the EXIF orientation.
+
+    A photo with an RGB ICC profile (Adobe RGB, Display P3, ...) is converted to sRGB, the colours
+    the models were trained on; :func:`load_photo` also keeps what is needed to write it back."""
+    img, name = _decode(path, label)
+    return _converted(name, _srgb, img, _rgb_profile(img))
 
 
 @dataclass
 class Photo:
-    """A photo as the methods see it (``rgb``) and as its file holds it (``pixels`` in ``mode``).
+    """A photo as the methods see it (``rgb``, sRGB) and as its file holds it (``pixels`` in ``mode``).
 
     ``mode`` is "L" (8-bit grey, ``(H, W)``), "RGB" or "RGBA" (``(H, W, 4)``, alpha kept); other
     kinds (16-bit, CMYK, palette, ...) are held as their 8-bit RGB conversion.  Results are written
     back in ``mode``, so that the pixels outside the hole stay exactly what was read.
+
+    ``icc`` is the file's ICC profile: with an RGB profile, ``rgb`` is the photo converted to sRGB
+    for the model and the fill is converted back into the profile (:meth:`with_fill`), so both the
+    model and the output see the right colours.  ``exif`` (orientation reset to 1, since the pixels
+    are already upright), ``dpi`` and ``icc`` are written into the output by :meth:`save`.
     """
 
     rgb: np.ndarray
     pixels: np.ndarray
     mode: str
+    icc: bytes | None = None
+    exif: bytes | None = None
+    dpi: tuple[float, float] | None = None
 
     def with_fill(self, filled_rgb: np.ndarray, mask: np.ndarray) -> np.ndarray:
-        """``pixels`` with the hole taken from ``filled_rgb`` (uint8 ``(H, W, 3)``), in ``mode``."""
+        """``pixels`` with the hole taken from ``filled_rgb`` (uint8 sRGB ``(H, W, 3)``), in ``mode``."""
+        profile = _profile(self.icc) if self.mode in ("RGB", "RGBA") else None
+        if profile is not None and mask.any():
+            # Only the hole's bounding box goes back through the profile: the rest is not used.
+            ys, xs = np.nonzero(mask)
+            y0, y1, x0, x1 = ys.min(), ys.max() + 1, xs.min(), xs.max() + 1
+            filled_rgb = filled_rgb.copy()
+            filled_rgb[y0:y1, x0:x1] = _transform(_SRGB, profile, filled_rgb[y0:y1, x0:x1])
         if self.mode == "L":
             fill = np.asarray(Image.fromarray(filled_rgb).convert("L"))
             return np.where(mask, fill, self.pixels)
@@ -107,20 +153,104 @@ class Photo:
             return out
         return np.where(mask[..., None], filled_rgb, self.pixels)
 
+    def save(self, array: np.ndarray, path: str | os.PathLike) -> list[str]:
+        """Write a result of :meth:`with_fill` to ``path`` (atomically) with the photo's ICC profile,
+        EXIF and DPI; returns warnings for the user (an empty list when nothing was lost).
+
+        WebP is written lossless and PNG/TIFF are lossless, so the pixels outside the hole stay
+        byte-identical; JPEG cannot keep them (the caller warns).  RGBA to a format without alpha
+        (JPEG, BMP) is composited on white, exactly as the model saw the photo, and says so."""
+        path = Path(path)
+        warn = []
+        array = np.asarray(array)
+        if array.ndim == 3 and array.shape[2] == 4 and _format(path) in ("JPEG", "BMP"):
+            rgba = Image.fromarray(array, "RGBA")
+            white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+            array = np.asarray(Image.alpha_composite(white, rgba).convert("RGB"))
+            warn.append(f"{path.name}: {path.suffix} holds no transparency; the transparent parts are "
+                        f"composited on white, as the model saw them (write .png to keep the alpha)")
+        save_image_atomic(array, path, icc=self.icc, exif=self.exif, dpi=self.dpi)
+        return warn
+
 
 def load_photo(path: str | os.PathLike | bytes, label: str = "upload") -> Photo:
     """Read an image file (or its bytes) as a :class:`Photo`, honouring the EXIF orientation."""
-    img = _open(path, label)
-    try:
-        img = ImageOps.exif_transpose(img)
-    except Exception:
-        pass
-    rgb = np.array(_to_rgb(img), dtype=np.uint8)
+    img, name = _decode(path, label)
+    exif, icc, dpi = _metadata(img)
+    profile = _rgb_profile(img)
+    own = _converted(name, lambda: np.array(_to_rgb(img), dtype=np.uint8))     # in the file's colours
+    rgb = _converted(name, _transform, profile, _SRGB, own) if profile is not None else own
     if img.mode == "L":
-        return Photo(rgb, np.array(img, dtype=np.uint8), "L")
+        return Photo(rgb, np.array(img, dtype=np.uint8), "L", _icc_for(icc, "GRAY"), exif, dpi)
     if img.mode in ("RGBA", "LA", "PA") or (img.mode == "P" and "transparency" in img.info):
-        return Photo(rgb, np.array(img.convert("RGBA"), dtype=np.uint8), "RGBA")
-    return Photo(rgb, rgb, "RGB")
+        rgba = _converted(name, lambda: np.array(img.convert("RGBA"), dtype=np.uint8))
+        return Photo(rgb, rgba, "RGBA", icc if profile is not None else None, exif, dpi)
+    # The file's own pixels, in its own profile: the output keeps them, and the profile with them.
+    return Photo(rgb, own, "RGB", icc if profile is not None else None, exif, dpi)
+
+
+# -- colour profiles and metadata ---------------------------------------------------------------
+
+_SRGB = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB"))
+
+
+def _profile(icc: bytes | None):
+    """The ImageCms profile of ICC bytes, or None when there are none or they cannot be parsed."""
+    if not icc:
+        return None
+    try:
+        return ImageCms.ImageCmsProfile(io.BytesIO(icc))
+    except Exception:
+        return None
+
+
+def _rgb_profile(img: Image.Image):
+    """The image's embedded ICC profile if it is an RGB one and the image is RGB-like, else None.
+
+    Grey profiles need no conversion for a grey model input that is used as is, and a CMYK
+    profile cannot be written back into an RGB output, so only RGB profiles take part."""
+    if img.mode not in ("RGB", "RGBA", "P", "PA"):
+        return None
+    profile = _profile(img.info.get("icc_profile"))
+    if profile is None or profile.profile.xcolor_space.strip() != "RGB":
+        return None
+    return profile
+
+
+def _icc_for(icc: bytes | None, space: str) -> bytes | None:
+    profile = _profile(icc)
+    return icc if profile is not None and profile.profile.xcolor_space.strip() == space else None
+
+
+def _transform(source, target, rgb: np.ndarray) -> np.ndarray:
+    """uint8 RGB pixels from one ICC profile to another (relative colorimetric, as browsers show photos)."""
+    img = ImageCms.profileToProfile(Image.fromarray(np.ascontiguousarray(rgb), "RGB"), source, target,
+                                    renderingIntent=ImageCms.Intent.RELATIVE_COLORIMETRIC, outputMode="RGB")
+    return np.asarray(img, dtype=np.uint8)
+
+
+def _srgb(img: Image.Image, profile) -> np.ndarray:
+    """The image as the model sees it: 8-bit RGB, composited on white, in sRGB."""
+    rgb = np.array(_to_rgb(img), dtype=np.uint8)
+    return _transform(profile, _SRGB, rgb) if profile is not None else rgb
+
+
+def _metadata(img: Image.Image) -> tuple[bytes | None, bytes | None, tuple[float, float] | None]:
+    """EXIF (orientation reset to 1: the pixels are upright now), ICC profile and DPI of an image."""
+    exif = None
+    try:
+        tags = img.getexif()
+        if len(tags):
+            tags[0x0112] = 1        # "upright": exif_transpose has already turned the pixels
+            exif = tags.tobytes()
+    except Exception:       # a broken EXIF block is dropped, not fatal
+        exif = None
+    dpi = img.info.get("dpi")
+    try:
+        dpi = (float(dpi[0]), float(dpi[1])) if dpi and float(dpi[0]) > 0 and float(dpi[1]) > 0 else None
+    except (TypeError, ValueError, IndexError):
+        dpi = None
+    return exif, img.info.get("icc_profile") or None, dpi
 
 
 def load_mask(path: str | os.PathLike | bytes, size: tuple[int, int] | None = None, label: str = "upload"
@@ -130,11 +260,11 @@ def load_mask(path: str | os.PathLike | bytes, size: tuple[int, int] | None = No
     If ``size`` = ``(H, W)`` is given and differs, the mask is resized with nearest neighbour.
     ``path`` may also be the file's bytes.
     """
-    img = _open(path, label)
-    try:
-        img = ImageOps.exif_transpose(img)  # the same pixel frame as load_image gives the photo
-    except Exception:
-        pass
+    img, name = _decode(path, label)    # the same pixel frame as load_image gives the photo
+    return _converted(name, _mask_array, img, size)
+
+
+def _mask_array(img: Image.Image, size: tuple[int, int] | None) -> np.ndarray:
     if img.mode == "PA" or (img.mode == "P" and "transparency" in img.info):
         img = img.convert("RGBA")  # a palette layer with transparency is a painted layer too
     if img.mode in ("RGBA", "LA"):
@@ -157,25 +287,46 @@ def resize_mask(mask: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     return np.asarray(img) > 127
 
 
-def save_image_atomic(array: np.ndarray, path: str | os.PathLike) -> None:
-    """Write a uint8 image to ``path`` via a temp file and a rename, so a crash never leaves half a file."""
+FORMATS = {".jpg": "JPEG", ".jpeg": "JPEG", ".webp": "WEBP", ".png": "PNG", ".bmp": "BMP",
+           ".tif": "TIFF", ".tiff": "TIFF"}
+
+
+def _format(path: Path) -> str | None:
+    return FORMATS.get(path.suffix.lower())
+
+
+def save_image_atomic(array: np.ndarray, path: str | os.PathLike, *, icc: bytes | None = None,
+                      exif: bytes | None = None, dpi: tuple[float, float] | None = None) -> None:
+    """Write a uint8 image to ``path`` via a temp file and a rename, so a crash never leaves half a file.
+
+    WebP is written lossless (the pixels given are the pixels stored, as with PNG); JPEG at
+    quality 95.  ``icc``, ``exif`` and ``dpi`` are stored where the format can hold them.
+    On any failure or interruption the temp file is removed and ``path`` is left as it was."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fmt = {".jpg": "JPEG", ".jpeg": "JPEG", ".webp": "WEBP", ".png": "PNG", ".bmp": "BMP",
-           ".tif": "TIFF", ".tiff": "TIFF"}.get(path.suffix.lower())
+    fmt = _format(path)
     if fmt is None:
         raise ImageError(f"{path}: unsupported output format {path.suffix!r} (use .png, .jpg or .webp)")
+    path.parent.mkdir(parents=True, exist_ok=True)
     array = np.asarray(array)
     if array.dtype == bool:
         array = array.astype(np.uint8) * 255
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    options: dict = {"JPEG": {"quality": 95}, "WEBP": {"lossless": True, "exact": True}}.get(fmt, {}).copy()
+    if icc and fmt in ("JPEG", "PNG", "WEBP", "TIFF"):
+        options["icc_profile"] = icc
+    if exif and fmt in ("JPEG", "PNG", "WEBP", "TIFF"):
+        options["exif"] = exif
+    if dpi and fmt in ("JPEG", "PNG", "TIFF", "BMP"):
+        options["dpi"] = dpi
+    tmp = None
     try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
         with os.fdopen(fd, "wb") as fh:
-            Image.fromarray(array).save(fh, format=fmt, **({"quality": 95} if fmt == "JPEG" else {}))
+            Image.fromarray(array).save(fh, format=fmt, **options)
         os.chmod(tmp, 0o644)  # mkstemp makes owner-only files; outputs are ordinary files
         os.replace(tmp, path)
     except BaseException:
-        if os.path.exists(tmp):
+        # BaseException: a KeyboardInterrupt (or SIGTERM turned into one) must not leave debris.
+        if tmp is not None and os.path.exists(tmp):
             os.unlink(tmp)
         raise
 
