@@ -10,7 +10,7 @@ import time
 
 import torch
 
-from ganfill.train.common import seeded
+from ganfill.train.seeding import seeded
 from ganfill.train.gan import GANRecipe, gan_config
 
 

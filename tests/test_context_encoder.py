@@ -15,7 +15,8 @@ from ganfill.models.context_encoder import (CONTEXT_ENCODER_PRESETS, Channelwise
                                             ContextEncoderConfig)
 from ganfill.models.gan import Discriminator
 from ganfill.models.io import CheckpointError, config_from_dict, load_tensors
-from ganfill.train.common import save_checkpoint, seeded
+from ganfill.train.checkpoint import save_checkpoint
+from ganfill.train.seeding import seeded
 from ganfill.train.context_encoder import (ContextEncoderRecipe, ContextEncoderTrainConfig,
                                            context_encoder_config)
 from ganfill.weights import export_context_encoder, load_context_encoder
@@ -172,7 +173,7 @@ def test_checkpoint_export_load_round_trip_and_wrong_kinds(truth, masks, tmp_pat
 
 def test_cli_train_export_and_the_registry_method(train_dir, faces, tmp_path, capsys):
     from ganfill.methods import get_method
-    from ganfill.train.common import read_checkpoint_meta
+    from ganfill.train.checkpoint import read_checkpoint_meta
 
     run, weights = tmp_path / "run", tmp_path / "context-encoder.safetensors"
     assert _cli(["train-context-encoder", "--config", "tiny", "--data", train_dir, "--limit", "8",

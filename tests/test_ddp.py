@@ -9,7 +9,8 @@ import torch
 from safetensors.torch import load_file
 
 from ganfill.train import CHECKPOINT, GANRecipe, gan_config
-from ganfill.train.common import mix_seed, read_checkpoint_meta
+from ganfill.train.seeding import mix_seed
+from ganfill.train.checkpoint import read_checkpoint_meta
 
 
 def test_ddp_replicas_are_identical(tmp_path, free_port, subprocess_env):

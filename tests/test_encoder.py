@@ -13,7 +13,8 @@ from ganfill.data import make_mask, mask_to_tensor, to_tensor
 from ganfill.models.encoder import ENCODER_PRESETS, EncoderConfig, LatentEncoder
 from ganfill.models.gan import GAN_PRESETS, Generator
 from ganfill.models.io import CheckpointError, load_tensors
-from ganfill.train.common import save_checkpoint, seeded
+from ganfill.train.checkpoint import save_checkpoint
+from ganfill.train.seeding import seeded
 from ganfill.train.encoder import EncoderRecipe, EncoderTrainConfig, random_masks
 from ganfill.weights import export_encoder, export_gan, load_encoder, load_gan
 

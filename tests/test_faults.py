@@ -12,7 +12,7 @@ import time
 from safetensors.torch import load_file
 
 from ganfill.train import CHECKPOINT
-from ganfill.train.common import read_checkpoint_meta
+from ganfill.train.checkpoint import read_checkpoint_meta
 
 EPOCHS = 20
 

@@ -16,7 +16,8 @@ from ganfill.models.gan import (GAN_PRESETS, LOSS_VARIANTS, Discriminator, Discr
                                 Generator, GeneratorConfig, LSGANLoss)
 from ganfill.models.io import CheckpointError, config_to_dict, prefixed, save_tensors
 from ganfill.train import CHECKPOINT, GANRecipe, gan_config
-from ganfill.train.common import load_checkpoint, read_checkpoint_meta, seeded
+from ganfill.train.checkpoint import load_checkpoint, read_checkpoint_meta
+from ganfill.train.seeding import seeded
 from ganfill.weights import export_gan, load_gan
 
 TINY = GAN_PRESETS["tiny"]

@@ -19,7 +19,8 @@ from ganfill.models.encoder import ENCODER_PRESETS, LatentEncoder
 from ganfill.models.gan import GAN_PRESETS, Discriminator, Generator
 from ganfill.models.io import CheckpointError, config_from_dict, load_tensors
 from ganfill.models.refiner import REFINER_PRESETS, Refiner, RefinerConfig
-from ganfill.train.common import save_checkpoint, seeded
+from ganfill.train.checkpoint import save_checkpoint
+from ganfill.train.seeding import seeded
 from ganfill.train.refiner import (EmptyHoleCompleter, LSGANCompleter, RefinerRecipe, RefinerTrainConfig,
                                    hole_mean)
 from ganfill.weights import export_refiner, load_refiner
@@ -277,7 +278,7 @@ def test_wrong_weights_files_raise_checkpoint_errors(trained_recipe, tiny_gan, t
 # ---------------------------------------------------------------- the command and the methods
 
 def test_cli_train_refiner_writes_checkpoint_and_glimpses(cli_runs):
-    from ganfill.train.common import read_checkpoint_meta
+    from ganfill.train.checkpoint import read_checkpoint_meta
 
     for name, (run, weights) in cli_runs.items():
         meta = read_checkpoint_meta(run / "checkpoint.safetensors")

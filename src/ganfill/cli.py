@@ -5,16 +5,31 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import traceback
 from pathlib import Path
 
 from . import __version__
 
 EXIT_USAGE = 2
 EXIT_ERROR = 1
+PACKAGE_DIR = Path(__file__).resolve().parent
 
 
 class UserError(Exception):
     """A problem with what the user asked for, reported as one line."""
+
+
+def _is_user_error(exc: BaseException) -> bool:
+    """Reported in one line: a :class:`UserError`, an ``OSError`` (a file, a disk, a permission), and a
+    ``ValueError`` that ganfill raised about its input (its own classes: ImageError, CheckpointError,
+    NoFaceError; or a ``raise ValueError`` in ganfill's code).  A ValueError from inside a library
+    is a bug and keeps its traceback."""
+    if isinstance(exc, (UserError, OSError)) or type(exc).__module__.startswith("ganfill."):
+        return True
+    tb = exc.__traceback__
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    return tb is not None and Path(tb.tb_frame.f_code.co_filename).resolve().is_relative_to(PACKAGE_DIR)
 
 
 def _add_loop_args(p: argparse.ArgumentParser, epochs: int, batch: int) -> None:
@@ -35,192 +50,40 @@ def _add_loop_args(p: argparse.ArgumentParser, epochs: int, batch: int) -> None:
     p.add_argument("--dump-replicas", action="store_true", help=argparse.SUPPRESS)
 
 
-def _dataset(args):
-    from .data import ArrayFaces, FaceFolder, default_data_root
+def cmd_train(args) -> int:
+    """Every ``train-*`` command: :func:`ganfill.train.builders.train` with the parsed options."""
+    from .train.builders import train
 
-    if args.dry_run:
-        import numpy as np
-        rng = np.random.default_rng(args.seed)
-        return ArrayFaces(rng.integers(0, 256, size=(args.batch_size * 4, 64, 64, 3), dtype=np.uint8), flip=True)
-    folder = args.data or default_data_root() / "celeba" / "train"
-    return FaceFolder(folder, flip=True, limit=args.limit, progress=not args.no_progress)
-
-
-def _loop(args):
-    from .train import LoopConfig
-
-    max_steps = args.max_steps if args.max_steps is not None else (3 if args.dry_run else None)
-    return LoopConfig(epochs=args.epochs, batch_size=args.batch_size, seed=args.seed,
-                      checkpoint_minutes=args.checkpoint_minutes, max_steps=max_steps,
-                      max_minutes=args.max_minutes,
-                      progress=not args.no_progress, dump_replicas=args.dump_replicas)
-
-
-def _saved_config(args, cls):
-    """When resuming, the config stored in RUN_DIR's checkpoint (it rebuilds its own model); else None."""
-    from .models.io import config_from_dict
-    from .train import CHECKPOINT
-    from .train.common import read_checkpoint_meta
-
-    ckpt = args.out / CHECKPOINT
-    if args.resume and ckpt.exists():
-        return config_from_dict(cls, read_checkpoint_meta(ckpt)["config"])
-    return None
-
-
-def _seed_init(args) -> None:
-    """Seed weight initialisation, so that every DDP rank starts from the same weights."""
-    import torch
-
-    from .train.common import mix_seed
-
-    torch.manual_seed(mix_seed(args.seed, "init"))
-
-
-def _fit(args, env, recipe) -> int:
-    from .train import CHECKPOINT, fit
-
-    progress = fit(recipe, _dataset(args), args.out, _loop(args), env, resume=args.resume)
-    if env.main:
-        print(f"done: {progress['global_step']} steps, {progress['images_seen']} images seen, "
-              f"checkpoint in {args.out / CHECKPOINT}")
+    train(args.recipe, **{k: v for k, v in vars(args).items() if k not in ("func", "command", "recipe", "debug")})
     return 0
 
 
-def cmd_train_gan(args) -> int:
-    from .models.gan import GANConfig
-    from .train import GANRecipe, gan_config, setup_distributed
-
-    env = setup_distributed(args.device)
-    config = _saved_config(args, GANConfig) or gan_config(args.config, args.loss)
-    _seed_init(args)
-    recipe = GANRecipe(config, env.device, sample_seed=args.seed)
-    return _fit(args, env, recipe)
+EXPORT_KINDS = ("gan", "encoder", "refiner", "context-encoder")
 
 
-def cmd_train_encoder(args) -> int:
-    from .models.encoder import ENCODER_PRESETS, EncoderConfig
-    from .train import setup_distributed
-    from .train.encoder import EncoderRecipe, EncoderTrainConfig
-    from .weights import GAN_WEIGHTS, load_gan, shipped
-
-    env = setup_distributed(args.device)
-    config = _saved_config(args, EncoderTrainConfig)
-    if config is not None:
-        config.mask_kinds = tuple(config.mask_kinds)
-    else:
-        if args.config not in ENCODER_PRESETS:
-            raise UserError(f"unknown encoder config {args.config!r}; choose from {', '.join(ENCODER_PRESETS)}")
-        config = EncoderTrainConfig(encoder=EncoderConfig(**vars(ENCODER_PRESETS[args.config])),
-                                    gan_weights=str(args.gan or shipped(GAN_WEIGHTS.name)))
-    G, _ = load_gan(config.gan_weights if args.resume and config.gan_weights else args.gan, env.device)
-    if G.config.z_dim != config.encoder.z_dim:
-        config.encoder.z_dim = G.config.z_dim
-    _seed_init(args)
-    recipe = EncoderRecipe(config, G, env.device, _glimpse_faces())
-    return _fit(args, env, recipe)
-
-
-def _glimpse_faces():
-    """The first 8 test faces, shown at each epoch's end (None when the data is not there)."""
-    from .data import FaceFolder, default_data_root
-
-    test_dir = default_data_root() / "celeba" / "test"
-    return FaceFolder(test_dir, limit=8).batch(range(8)) if test_dir.is_dir() else None
-
-
-def cmd_train_refiner(args) -> int:
-    from .inpaint import Inpainter
-    from .models.io import load_tensors
-    from .models.refiner import REFINER_PRESETS, RefinerConfig
-    from .train import CHECKPOINT, setup_distributed
-    from .train.refiner import EmptyHoleCompleter, LSGANCompleter, RefinerRecipe, RefinerTrainConfig
-    from .weights import ENCODER_WEIGHTS, GAN_WEIGHTS, load_gan, load_refiner, shipped
-
-    env = setup_distributed(args.device)
-    config = _saved_config(args, RefinerTrainConfig)
-    if config is None:
-        if args.arch not in REFINER_PRESETS:
-            raise UserError(f"unknown refiner architecture {args.arch!r}; choose from {', '.join(REFINER_PRESETS)}")
-        if args.adv_weight < 0 or args.ssim_weight < 0:
-            raise UserError("--adv-weight and --ssim-weight must be >= 0")
-        if args.iterations is None:
-            from .inpaint.pipeline import PRESETS
-            args.iterations = PRESETS["fast"].search.iterations
-        if args.iterations < 1:
-            raise UserError("--iterations must be at least 1")
-        needs_gan = args.input == "lsgan" or args.adv_weight > 0
-        gan = args.gan or (shipped(GAN_WEIGHTS.name) if needs_gan else None)
-        encoder = args.encoder or (shipped(ENCODER_WEIGHTS.name) if args.input == "lsgan" else None)
-        config = RefinerTrainConfig(refiner=RefinerConfig(**vars(REFINER_PRESETS[args.arch])), input=args.input,
-                                    adv_weight=args.adv_weight, search_iterations=args.iterations,
-                                    gan_weights=str(gan) if needs_gan else "",
-                                    encoder_weights=str(encoder) if args.input == "lsgan" else "")
-        config.ssim_weight = args.ssim_weight
-        if args.lr is not None:
-            config.lr = args.lr
-        if args.init is not None:   # fine-tune: the starting file's architecture wins over --arch
-            config.refiner = load_refiner(args.init, "cpu", input=args.input).config
-            config.init_weights = str(args.init)
-        if needs_gan:   # the discriminator's targets, as the LSGAN was trained with them
-            config.adv_loss = load_tensors(gan)[1].get("config", {}).get("loss", config.adv_loss)
-    D = None
-    if config.input == "lsgan":
-        inpainter = Inpainter.from_pretrained("fast", device=env.device, gan_weights=config.gan_weights,
-                                              encoder_weights=config.encoder_weights,
-                                              iterations=config.search_iterations, blend=config.blend)
-        completer = LSGANCompleter(inpainter)
-        D = inpainter.D
-    else:
-        completer = EmptyHoleCompleter()
-        if config.adv_weight > 0:
-            D = load_gan(config.gan_weights, env.device)[1]
-    _seed_init(args)
-    recipe = RefinerRecipe(config, completer, D if config.adv_weight > 0 else None, env.device, _glimpse_faces())
-    if config.init_weights and not (args.resume and (args.out / CHECKPOINT).exists()):
-        recipe.R.load_state_dict(load_refiner(config.init_weights, env.device).state_dict())
-    return _fit(args, env, recipe)
-
-
-def cmd_train_context_encoder(args) -> int:
-    from .train import setup_distributed
-    from .train.context_encoder import ContextEncoderRecipe, ContextEncoderTrainConfig, context_encoder_config
-
-    env = setup_distributed(args.device)
-    config = _saved_config(args, ContextEncoderTrainConfig)
-    if config is None:
-        if args.adv_weight is not None and args.adv_weight < 0:
-            raise UserError("--adv-weight must be >= 0")
-        config = context_encoder_config(args.config, args.adv_weight)
-    _seed_init(args)
-    recipe = ContextEncoderRecipe(config, env.device, _glimpse_faces())
-    return _fit(args, env, recipe)
+def _add_export_args(p: argparse.ArgumentParser, kind: str | None = None) -> None:
+    p.add_argument("checkpoint", type=Path, help="a training run's checkpoint.safetensors")
+    p.add_argument("-o", "--output", type=Path, required=True)
+    p.set_defaults(func=cmd_export, **({"kind": kind} if kind else {}))
 
 
 def cmd_export(args) -> int:
-    """Every ``export-*`` command: a training checkpoint's shipping part, in fp16 (``args.exporter``)."""
-    from . import weights
+    """``ganfill export KIND CHECKPOINT -o OUT`` (and its ``export-KIND`` aliases)."""
+    from .weights import export
 
-    getattr(weights, args.exporter)(args.checkpoint, args.output)
+    export(args.kind, args.checkpoint, args.output)
     print(f"wrote {args.output}")
     return 0
 
 
 def cmd_sample(args) -> int:
-    import torch
-
-    from .data import save_image_atomic, to_uint8
-    from .train.common import seeded
-    from .viz import image_grid
+    from .data import save_image_atomic
+    from .train.pictures import sample_grid
     from .weights import load_gan
 
     if args.n < 1:
         raise UserError("-n must be at least 1")
-    G, _ = load_gan(args.weights)
-    with torch.no_grad():
-        images = G(G.sample_z(args.n, seeded(args.seed, "sample")))
-    ncols = int(max(1, round(args.n ** 0.5)))
-    save_image_atomic(image_grid(to_uint8(images), ncols), args.output)
+    save_image_atomic(sample_grid(load_gan(args.weights)[0], args.n, args.seed), args.output)
     print(f"wrote {args.n} samples to {args.output}")
     return 0
 
@@ -390,24 +253,21 @@ def cmd_evaluate(args) -> int:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="ganfill", description="Fill holes in face images with a GAN prior.")
     parser.add_argument("--version", action="version", version=f"ganfill {__version__}")
+    parser.add_argument("--debug", action="store_true",
+                        help="show the traceback behind an error message (or set GANFILL_DEBUG=1)")
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("train-gan", help="train the LSGAN")
     _add_loop_args(p, epochs=25, batch=64)
     p.add_argument("--config", default="quarter", help="paper, half, quarter or tiny")
     p.add_argument("--loss", default=None, choices=["01", "chi2"], help="LSGAN targets: 01 (a=0,b=1,c=1) or chi2 (a=-1,b=1,c=0)")
-    p.set_defaults(func=cmd_train_gan)
+    p.set_defaults(func=cmd_train, recipe="gan")
 
     p = sub.add_parser("train-encoder", help="train the latent encoder against a frozen generator")
     _add_loop_args(p, epochs=10, batch=64)
     p.add_argument("--config", default="default", help="default or tiny")
     p.add_argument("--gan", type=Path, default=None, help="GAN weights to train against (default: shipped)")
-    p.set_defaults(func=cmd_train_encoder)
-
-    p = sub.add_parser("export-encoder", help="write a training checkpoint's encoder as fp16 shipping weights")
-    p.add_argument("checkpoint", type=Path)
-    p.add_argument("-o", "--output", type=Path, required=True)
-    p.set_defaults(func=cmd_export, exporter="export_encoder")
+    p.set_defaults(func=cmd_train, recipe="encoder")
 
     p = sub.add_parser("train-refiner", help="train the autoencoder refiner on the LSGAN's completions")
     _add_loop_args(p, epochs=20, batch=64)
@@ -424,29 +284,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--lr", type=float, default=None, help="Adam learning rate (default 5e-4)")
     p.add_argument("--gan", type=Path, default=None, help="GAN weights for the input and D (default: shipped)")
     p.add_argument("--encoder", type=Path, default=None, help="latent-encoder weights (default: shipped)")
-    p.set_defaults(func=cmd_train_refiner)
-
-    p = sub.add_parser("export-refiner", help="write a training checkpoint's refiner as fp16 shipping weights")
-    p.add_argument("checkpoint", type=Path)
-    p.add_argument("-o", "--output", type=Path, required=True)
-    p.set_defaults(func=cmd_export, exporter="export_refiner")
+    p.set_defaults(func=cmd_train, recipe="refiner")
 
     p = sub.add_parser("train-context-encoder", help="train the Context Encoder baseline (Pathak et al. 2016)")
     _add_loop_args(p, epochs=20, batch=64)
     p.add_argument("--config", default="default", help="default (512 x 4 x 4 bottleneck), half or tiny")
     p.add_argument("--adv-weight", type=float, default=None,
                    help="adversarial weight against 0.999 reconstruction (default 0.001, Pathak et al.)")
-    p.set_defaults(func=cmd_train_context_encoder)
+    p.set_defaults(func=cmd_train, recipe="context-encoder")
 
-    p = sub.add_parser("export-context-encoder", help="write a training checkpoint's context encoder as fp16 weights")
-    p.add_argument("checkpoint", type=Path)
-    p.add_argument("-o", "--output", type=Path, required=True)
-    p.set_defaults(func=cmd_export, exporter="export_context_encoder")
-
-    p = sub.add_parser("export-gan", help="write a training checkpoint's G and D as fp16 shipping weights")
-    p.add_argument("checkpoint", type=Path)
-    p.add_argument("-o", "--output", type=Path, required=True)
-    p.set_defaults(func=cmd_export, exporter="export_gan")
+    p = sub.add_parser("export", help="write a training checkpoint's shipping part as fp16 weights")
+    p.add_argument("kind", choices=EXPORT_KINDS)
+    _add_export_args(p)
+    for kind in EXPORT_KINDS:   # the older spelling, one command per kind
+        _add_export_args(sub.add_parser(f"export-{kind}", help=f"the same as `export {kind}`"), kind)
 
     p = sub.add_parser("sample", help="write a grid of faces from the generator")
     p.add_argument("-n", type=int, default=64)
@@ -498,6 +349,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--grid", type=Path, default=None)
     p.add_argument("--no-progress", action="store_true")
     p.set_defaults(func=cmd_evaluate)
+    for command in sub.choices.values():   # --debug after the command too
+        command.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
     return parser
 
 
@@ -515,7 +368,11 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("ganfill: interrupted", file=sys.stderr)
         return 130
-    except (UserError, ValueError, OSError) as exc:
+    except (ValueError, OSError, UserError) as exc:
+        if not _is_user_error(exc):
+            raise           # a bug: its traceback, not a one-line message
+        if args.debug or os.environ.get("GANFILL_DEBUG", "") not in ("", "0"):
+            traceback.print_exc()
         msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         print(f"ganfill: error: {msg}", file=sys.stderr)
         return EXIT_ERROR

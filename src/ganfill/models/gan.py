@@ -128,8 +128,14 @@ class LSGANLoss:
     b: float = 1.0
     c: float = 1.0
 
-    def discriminator(self, d_real: torch.Tensor, d_fake: torch.Tensor) -> torch.Tensor:
-        return 0.5 * ((d_real - self.b) ** 2).mean() + 0.5 * ((d_fake - self.a) ** 2).mean()
+    def discriminator(self, d_real: torch.Tensor | None = None, d_fake: torch.Tensor | None = None) -> torch.Tensor:
+        """D's loss; with only one of the two scores, that term alone (training backpropagates the
+        real and the fake term separately, so that DDP sees one forward per backward)."""
+        if d_real is None and d_fake is None:
+            raise ValueError("the discriminator loss needs D's scores on real or on fake images")
+        terms = ([0.5 * ((d_real - self.b) ** 2).mean()] if d_real is not None else []) + \
+            ([0.5 * ((d_fake - self.a) ** 2).mean()] if d_fake is not None else [])
+        return sum(terms[1:], terms[0])
 
     def generator(self, d_fake: torch.Tensor) -> torch.Tensor:
         return 0.5 * ((d_fake - self.c) ** 2).mean()

@@ -17,12 +17,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
-from torch import nn
 
 from ..models.context_encoder import CONTEXT_ENCODER_PRESETS, ContextEncoder, ContextEncoderConfig
 from ..models.gan import LOSS_VARIANTS, Discriminator, DiscriminatorConfig
-from ..models.io import config_to_dict
-from .common import Dist, Recipe, save_grid, seeded
+from .adversarial import discriminator_step, generator_loss
+from .loop import Recipe
+from .pictures import save_epoch_grid
+from .seeding import seeded
 from .encoder import TRAIN_MASK_KINDS, random_masks
 from .refiner import hole_mean
 
@@ -66,56 +67,31 @@ class ContextEncoderRecipe(Recipe):
 
     def __init__(self, config: ContextEncoderTrainConfig, device: torch.device | str = "cpu",
                  glimpse: torch.Tensor | None = None):
-        super().__init__()
-        self.config = config
+        super().__init__(config)
         self.device = torch.device(device)
         self.CE = ContextEncoder(config.context_encoder).to(self.device)
         self.D = Discriminator(config.discriminator).to(self.device)
         self.loss = LOSS_VARIANTS[config.loss]
         self.opt_ce = torch.optim.Adam(self.CE.parameters(), lr=config.lr, betas=(config.beta1, config.beta2))
         self.opt_d = torch.optim.Adam(self.D.parameters(), lr=config.lr_d, betas=(config.beta1, config.beta2))
-        self.modules = {"CE": self.CE, "D": self.D}
-        self.optimizers = {"CE": self.opt_ce, "D": self.opt_d}
-        self.ce_train: nn.Module = self.CE
-        self.d_train: nn.Module = self.D
+        self.register({"CE": self.CE, "D": self.D}, {"CE": self.opt_ce, "D": self.opt_d})
         self.glimpse = glimpse
-
-    def config_dict(self) -> dict:
-        return config_to_dict(self.config)
-
-    def wrap_ddp(self, env: Dist) -> None:
-        ids = [env.device.index] if env.device.type == "cuda" else None
-        self.ce_train = nn.parallel.DistributedDataParallel(self.CE, device_ids=ids)
-        self.d_train = nn.parallel.DistributedDataParallel(self.D, device_ids=ids)
 
     def train_step(self, real: torch.Tensor, gen: torch.Generator, step: int) -> dict[str, float]:
         masks = random_masks(len(real), self.config.mask_kinds, gen).to(self.device)
-        fake = self.ce_train(real, masks)
+        fake = self.trained["CE"](real, masks)
         adversarial = self.config.adv_weight > 0
 
-        # (1) D step: push D(y) towards b and D(CE(y, M)) towards a, real and fake through D
-        # separately (each with its own backward, so DDP sees one forward per backward).
-        loss_d = 0.0
-        if adversarial:
-            self.opt_d.zero_grad(set_to_none=True)
-            loss_real = 0.5 * ((self.d_train(real) - self.loss.b) ** 2).mean()
-            loss_real.backward()
-            loss_fake = 0.5 * ((self.d_train(fake.detach()) - self.loss.a) ** 2).mean()
-            loss_fake.backward()
-            self.opt_d.step()
-            loss_d = (loss_real + loss_fake).item()
+        # (1) D step: push D(y) towards b and D(CE(y, M)) towards a.
+        loss_d = discriminator_step(self.trained["D"], self.opt_d, self.loss, real, fake)["loss_d"] \
+            if adversarial else 0.0
 
-        # (2) CE step: the hole's L2 plus pushing D(CE(y, M)) towards c, with D frozen (the plain,
-        # unwrapped D: its gradients are not to be averaged).
+        # (2) CE step: the hole's L2 plus pushing D(CE(y, M)) towards c, with D frozen.
         self.opt_ce.zero_grad(set_to_none=True)
         rec = hole_mean((fake - real) ** 2, masks)
-        adv = rec.new_zeros(())
-        if adversarial:
-            self.D.requires_grad_(False)
-            adv = self.loss.generator(self.D(fake))
+        adv = generator_loss(self.D, self.loss, fake) if adversarial else rec.new_zeros(())
         loss_g = self.config.rec_weight * rec + self.config.adv_weight * adv
         loss_g.backward()
-        self.D.requires_grad_(True)
         self.opt_ce.step()
         return {"loss_g": loss_g.item(), "rec_l2": rec.item(), "adv": adv.item(), "loss_d": loss_d}
 
@@ -130,5 +106,4 @@ class ContextEncoderRecipe(Recipe):
             out = self.CE(truth, masks)
         self.CE.train()
         holed = truth * (1 - masks) + masks
-        save_grid(torch.cat([holed, out, truth]), Path(out_dir) / "glimpses" / f"epoch-{epoch:03d}.png",
-                  ncols=len(truth))
+        save_epoch_grid([holed, out, truth], out_dir, "glimpses", epoch)

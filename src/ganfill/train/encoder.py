@@ -19,8 +19,8 @@ from torch import nn
 
 from ..data import make_mask
 from ..models.encoder import EncoderConfig, LatentEncoder
-from ..models.io import config_to_dict
-from .common import Dist, Recipe, save_grid
+from .loop import Recipe
+from .pictures import save_epoch_grid
 
 TRAIN_MASK_KINDS = ("center", "box", "free", "half")
 
@@ -48,23 +48,13 @@ class EncoderRecipe(Recipe):
 
     def __init__(self, config: EncoderTrainConfig, G: nn.Module, device: torch.device | str = "cpu",
                  glimpse: torch.Tensor | None = None):
-        super().__init__()
-        self.config = config
+        super().__init__(config)
         self.device = torch.device(device)
         self.G = G.to(self.device).eval().requires_grad_(False)
         self.E = LatentEncoder(config.encoder).to(self.device)
         self.opt = torch.optim.Adam(self.E.parameters(), lr=config.lr, betas=(0.9, 0.999))
-        self.modules = {"E": self.E}
-        self.optimizers = {"E": self.opt}
-        self.e_train: nn.Module = self.E
+        self.register({"E": self.E}, {"E": self.opt})
         self.glimpse = glimpse
-
-    def config_dict(self) -> dict:
-        return config_to_dict(self.config)
-
-    def wrap_ddp(self, env: Dist) -> None:
-        ids = [env.device.index] if env.device.type == "cuda" else None
-        self.e_train = nn.parallel.DistributedDataParallel(self.E, device_ids=ids)
 
     def train_step(self, real: torch.Tensor, gen: torch.Generator, step: int) -> dict[str, float]:
         n = real.shape[0]
@@ -74,7 +64,7 @@ class EncoderRecipe(Recipe):
             synth = self.G(z_true)
         images = torch.cat([real, synth])
         masks = random_masks(len(images), self.config.mask_kinds, gen).to(self.device)
-        z = self.e_train(images, masks)
+        z = self.trained["E"](images, masks)
         rebuilt = self.G(z)
         real_l1 = F.l1_loss(rebuilt[:n], real)
         synth_l1 = F.l1_loss(rebuilt[n:], synth) if n_synth else real_l1.new_zeros(())
@@ -96,5 +86,4 @@ class EncoderRecipe(Recipe):
             rebuilt = self.G(self.E(images, masks))
         self.E.train()
         holed = images * (1 - masks) + masks
-        save_grid(torch.cat([holed, rebuilt, images]), Path(out_dir) / "glimpses" / f"epoch-{epoch:03d}.png",
-                  ncols=len(images))
+        save_epoch_grid([holed, rebuilt, images], out_dir, "glimpses", epoch)

@@ -28,9 +28,10 @@ from torch import nn
 from ..data import to_tensor, to_uint8
 from ..models.gan import LOSS_VARIANTS
 from ..metrics import ssim_torch
-from ..models.io import config_to_dict
 from ..models.refiner import REFINER_PRESETS, Refiner, RefinerConfig
-from .common import Dist, Recipe, save_grid, seeded
+from .loop import Recipe
+from .pictures import save_epoch_grid
+from .seeding import seeded
 from .encoder import TRAIN_MASK_KINDS, random_masks
 
 Completer = Callable[[torch.Tensor, torch.Tensor, torch.Generator], torch.Tensor]
@@ -110,8 +111,7 @@ class RefinerRecipe(Recipe):
 
     def __init__(self, config: RefinerTrainConfig, completer: Completer, D: nn.Module | None = None,
                  device: torch.device | str = "cpu", glimpse: torch.Tensor | None = None):
-        super().__init__()
-        self.config = config
+        super().__init__(config)
         self.device = torch.device(device)
         self.completer = completer
         if config.adv_weight > 0 and D is None:
@@ -120,23 +120,14 @@ class RefinerRecipe(Recipe):
         self.adv = LOSS_VARIANTS[config.adv_loss]
         self.R = Refiner(config.refiner).to(self.device)
         self.opt = torch.optim.Adam(self.R.parameters(), lr=config.lr, betas=(config.beta1, config.beta2))
-        self.modules = {"R": self.R}
-        self.optimizers = {"R": self.opt}
-        self.r_train: nn.Module = self.R
+        self.register({"R": self.R}, {"R": self.opt})
         self.glimpse = glimpse
         self._glimpse_input: tuple[torch.Tensor, torch.Tensor] | None = None
-
-    def config_dict(self) -> dict:
-        return config_to_dict(self.config)
-
-    def wrap_ddp(self, env: Dist) -> None:
-        ids = [env.device.index] if env.device.type == "cuda" else None
-        self.r_train = nn.parallel.DistributedDataParallel(self.R, device_ids=ids)
 
     def train_step(self, truth: torch.Tensor, gen: torch.Generator, step: int) -> dict[str, float]:
         masks = random_masks(len(truth), self.config.mask_kinds, gen).to(self.device)
         inputs = self.completer(truth, masks, gen).detach()
-        out = self.r_train(inputs, masks)
+        out = self.trained["R"](inputs, masks)
         hole_l1 = hole_mean((out - truth).abs(), masks)
         loss = hole_l1
         if self.config.ssim_weight > 0:
@@ -171,5 +162,4 @@ class RefinerRecipe(Recipe):
         with torch.no_grad():
             out = self.R(inputs, masks)
         self.R.train()
-        save_grid(torch.cat([inputs, out, truth]), Path(out_dir) / "glimpses" / f"epoch-{epoch:03d}.png",
-                  ncols=len(truth))
+        save_epoch_grid([inputs, out, truth], out_dir, "glimpses", epoch)

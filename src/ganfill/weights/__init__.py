@@ -145,3 +145,16 @@ def load_context_encoder(path: str | os.PathLike | None = None, device: str | to
     path, tensors, meta = _read(path, CONTEXT_ENCODER_WEIGHTS, "context-encoder")
     return _build(ContextEncoder(config_from_dict(ContextEncoderConfig, meta["config"])), tensors, "CE", path,
                   device)
+
+
+EXPORTERS = {"gan": export_gan, "encoder": export_encoder, "refiner": export_refiner,
+             "context-encoder": export_context_encoder}
+
+
+def export(kind: str, checkpoint: str | os.PathLike, output: str | os.PathLike,
+           dtype: torch.dtype = torch.float16) -> None:
+    """A ``kind`` training checkpoint's shipping part (``gan``, ``encoder``, ``refiner``,
+    ``context-encoder``), in ``dtype``: what ``ganfill export KIND`` writes."""
+    if kind not in EXPORTERS:
+        raise ValueError(f"unknown kind of weights {kind!r}; choose from {', '.join(EXPORTERS)}")
+    EXPORTERS[kind](checkpoint, output, dtype)
