@@ -7,11 +7,9 @@ from typing import Sequence
 import numpy as np
 import torch
 
-from ..data import mask_to_tensor, to_tensor, to_uint8
+from ..data import MODEL_SIZE, mask_to_tensor, to_tensor, to_uint8
 from ..inpaint.base import InpaintMethod
 from ..models.device import frozen, resolve_device
-
-MODEL_SIZE = 64
 
 
 class ContextEncoderMethod(InpaintMethod):
@@ -29,9 +27,6 @@ class ContextEncoderMethod(InpaintMethod):
     def fill(self, images: np.ndarray, masks: np.ndarray, seeds: Sequence[int], k: int = 1) -> np.ndarray:
         if k != 1:
             raise ValueError(f"method {self.name!r} gives a single answer; several candidates need an lsgan method")
-        if images.ndim != 4 or images.shape[1:] != (MODEL_SIZE, MODEL_SIZE, 3) or masks.shape != images.shape[:3]:
-            raise ValueError(f"the context encoder takes (N, 64, 64, 3) images and (N, 64, 64) masks, got "
-                             f"{images.shape} and {masks.shape}")
         with torch.no_grad():
             out = self.net(to_tensor(images).to(self.device), mask_to_tensor(masks).to(self.device))
         return np.where(masks[..., None], to_uint8(out), images)[:, None]

@@ -15,7 +15,16 @@ from PIL import Image
 from .images import ImageError, load_image
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp", ".bmp")
+#: the side of the faces the networks are trained on and take (the thesis's 64 x 64)
 MODEL_SIZE = 64
+
+
+def check_faces(images: np.ndarray, masks: np.ndarray, size: int = MODEL_SIZE, what: str = "the network") -> None:
+    """A ValueError unless ``images`` are ``(N, size, size, 3)`` and ``masks`` ``(N, size, size)``: the
+    input of the networks that work at one size."""
+    if images.ndim != 4 or images.shape[1:] != (size, size, 3) or masks.shape != images.shape[:3]:
+        raise ValueError(f"{what} takes (N, {size}, {size}, 3) images and (N, {size}, {size}) masks, got "
+                         f"{images.shape} and {masks.shape}")
 
 
 def default_data_root() -> Path:

@@ -14,6 +14,8 @@ from typing import Sequence
 
 import numpy as np
 
+from ..data import check_faces
+
 
 def image_seed(seed: int, index: int) -> int:
     """The seed of image ``index`` of a run seeded with ``seed`` (a 63-bit int, stable across machines)."""
@@ -64,6 +66,8 @@ class InpaintMethod:
             raise ValueError(f"images must be RGB (N, H, W, 3) or (H, W, 3), got {images.shape}")
         if images.shape[:3] != masks.shape:
             raise ValueError(f"images {images.shape[1:3]} and masks {masks.shape[1:]} differ in size")
+        if self.fixed_size is not None:
+            check_faces(images, masks, self.fixed_size, f"method {self.name!r}")
         return images, masks, single
 
     def candidates(self, images: np.ndarray, masks: np.ndarray, k: int, seed: int = 0, start: int = 0

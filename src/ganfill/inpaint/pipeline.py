@@ -9,13 +9,11 @@ from typing import Sequence
 import numpy as np
 import torch
 
-from ..data import mask_to_tensor, to_tensor, to_uint8
+from ..data import MODEL_SIZE, check_faces, mask_to_tensor, to_tensor, to_uint8
 from ..models.device import frozen, resolve_device
 from .base import InpaintMethod, image_seeds
 from .blend import blend
 from .optimize import LatentSearchConfig, LatentSearchResult, latent_search
-
-MODEL_SIZE = 64
 
 
 @dataclass
@@ -34,6 +32,19 @@ PRESETS: dict[str, InpainterConfig] = {
     # at lr 0.01 beat 1, 20, 30 and 60, and lr 0.03; PSNR is flat for λ from 0.003 to 10.
     "fast": InpainterConfig(LatentSearchConfig(iterations=10, lr=0.01, patience=5), init="encoder"),
 }
+
+
+def quantize(x: torch.Tensor) -> torch.Tensor:
+    """Images in ``[-1, 1]`` rounded to the 256 levels of uint8: exactly ``to_tensor(to_uint8(x))``."""
+    return torch.round((x.clamp(-1, 1) + 1) * 127.5) / 127.5 - 1
+
+
+@dataclass
+class Completion:
+    images: torch.Tensor        # float (N, K, 3, 64, 64): blended completions, best first
+    generated: torch.Tensor     # float (N, K, 3, 64, 64): G(ẑ) before blending, on uint8 levels
+    losses: torch.Tensor        # float (N, K): the latent search's final loss per candidate
+    history: list[float]        # mean loss per iteration (with record=True)
 
 
 @dataclass
@@ -129,34 +140,50 @@ class Inpainter:
             generated = self.G(result.z)
         return result, generated
 
-    def complete(self, images: np.ndarray, masks: np.ndarray, candidates: int = 1,
-                 seeds: Sequence[int] | None = None, record: bool = False) -> InpaintOutput:
-        """Fill ``images`` uint8 ``(N, 64, 64, 3)`` where ``masks`` bool ``(N, 64, 64)`` is True.
+    def complete_tensor(self, y: torch.Tensor, m: torch.Tensor, candidates: int = 1,
+                        seeds: Sequence[int] | None = None, record: bool = False) -> Completion:
+        """The LSGAN completion on tensors, the one path of training (the refiner's input) and
+        inference: ``y`` float ``(N, 3, 64, 64)`` in ``[-1, 1]``, ``m`` float ``(N, 1, 64, 64)``
+        (1 = hole), on this inpainter's device; ``candidates`` = K restarts per image, ranked best
+        (lowest loss) first; one seed per image (default: ``image_seeds(0, 0, N)``).
 
-        ``candidates`` = K restarts per image, returned best (lowest loss) first; ``seeds``: one per
-        image (default: :func:`~ganfill.inpaint.base.image_seeds` of 0).
+        G(ẑ) is rounded to the uint8 levels, then pasted into the hole on the device, or
+        Poisson-blended (on the CPU, image by image) when the config's ``blend`` is ``poisson``.
         """
-        images = np.asarray(images, dtype=np.uint8)
-        masks = np.asarray(masks).astype(bool)
-        if images.ndim != 4 or images.shape[1:] != (MODEL_SIZE, MODEL_SIZE, 3) or masks.shape != images.shape[:3]:
-            raise ValueError(f"the LSGAN inpainter takes (N, 64, 64, 3) images and (N, 64, 64) masks, got "
-                             f"{images.shape} and {masks.shape}")
         if candidates < 1:
             raise ValueError("candidates must be at least 1")
-        if masks.reshape(len(masks), -1).all(axis=1).any():
+        if (m.flatten(1) > 0.5).all(1).any():
             raise ValueError("a mask covers the whole image: there is nothing to condition on")
-        n, k = len(images), candidates
-        y = to_tensor(images).to(self.device)
-        m = mask_to_tensor(masks).to(self.device)
-        result, generated_t = self.generate(y, m, k, seeds, record)
-        generated = to_uint8(generated_t).reshape(n, k, MODEL_SIZE, MODEL_SIZE, 3)
-        losses = result.loss.detach().cpu().numpy().reshape(n, k)
-        order = np.argsort(losses, axis=1, kind="stable")
-        generated = np.take_along_axis(generated, order[:, :, None, None, None], axis=1)
-        losses = np.take_along_axis(losses, order, axis=1)
-        blended = np.stack([[blend(images[i], generated[i, j], masks[i], self.config.blend) for j in range(k)]
-                            for i in range(n)])
-        return InpaintOutput(blended, generated, losses, result.history)
+        n, k = y.shape[0], candidates
+        result, generated = self.generate(y, m, k, seeds, record)
+        generated = quantize(generated).view(n, k, *y.shape[1:])
+        losses = result.loss.detach().view(n, k)
+        order = torch.sort(losses, dim=1, stable=True).indices
+        generated = torch.take_along_dim(generated, order[:, :, None, None, None], dim=1)
+        losses = torch.take_along_dim(losses, order, dim=1)
+        hole = m[:, None] > 0.5                                                  # (N, 1, 1, H, W)
+        if self.config.blend == "paste":
+            images = torch.where(hole, generated, y[:, None])
+        else:
+            known, gen_u8, holes = to_uint8(y), to_uint8(generated.flatten(0, 1)), hole[:, 0, 0].cpu().numpy()
+            images = torch.stack([to_tensor(np.stack([blend(known[i], gen_u8[i * k + j], holes[i], self.config.blend)
+                                                      for j in range(k)])) for i in range(n)]).to(y.device)
+        return Completion(images, generated, losses, result.history)
+
+    def complete(self, images: np.ndarray, masks: np.ndarray, candidates: int = 1,
+                 seeds: Sequence[int] | None = None, record: bool = False) -> InpaintOutput:
+        """Fill ``images`` uint8 ``(N, 64, 64, 3)`` where ``masks`` bool ``(N, 64, 64)`` is True:
+        :meth:`complete_tensor` on uint8 arrays."""
+        images = np.asarray(images, dtype=np.uint8)
+        masks = np.asarray(masks).astype(bool)
+        check_faces(images, masks, MODEL_SIZE, "the LSGAN inpainter")
+        done = self.complete_tensor(to_tensor(images).to(self.device), mask_to_tensor(masks).to(self.device),
+                                    candidates, seeds, record)
+        n, k = done.losses.shape
+        shape = (n, k, MODEL_SIZE, MODEL_SIZE, 3)
+        return InpaintOutput(to_uint8(done.images.flatten(0, 1)).reshape(shape),
+                             to_uint8(done.generated.flatten(0, 1)).reshape(shape),
+                             done.losses.cpu().numpy(), done.history)
 
     def __call__(self, image: np.ndarray, mask: np.ndarray, candidates: int = 1,
                  generator: torch.Generator | None = None) -> np.ndarray:

@@ -18,16 +18,10 @@ from typing import Sequence
 import numpy as np
 import torch
 
-from ..data import mask_to_tensor, to_tensor, to_uint8
+from ..data import MODEL_SIZE, mask_to_tensor, to_tensor, to_uint8
 from ..models.device import frozen, resolve_device
 from .base import InpaintMethod
-from .pipeline import MODEL_SIZE, Inpainter
-
-
-def _check(images: np.ndarray, masks: np.ndarray) -> None:
-    if images.ndim != 4 or images.shape[1:] != (MODEL_SIZE, MODEL_SIZE, 3) or masks.shape != images.shape[:3]:
-        raise ValueError(f"the refiner takes (N, 64, 64, 3) images and (N, 64, 64) masks, got "
-                         f"{images.shape} and {masks.shape}")
+from .pipeline import Inpainter
 
 
 @torch.no_grad()
@@ -74,13 +68,13 @@ class LSGANRefineMethod(InpaintMethod):
         self.flip = flip
 
     def fill(self, images: np.ndarray, masks: np.ndarray, seeds: Sequence[int], k: int = 1) -> np.ndarray:
-        """``k`` refined completions per image, in the order of their LSGAN loss (best first)."""
-        _check(images, masks)
-        completed = self.inpainter.complete(images, masks, k, seeds).images    # (N, k, 64, 64, 3)
-        n = len(images)
-        flat = completed.reshape(n * k, MODEL_SIZE, MODEL_SIZE, 3)
-        refined = refine(self.refiner, flat, np.repeat(masks, k, axis=0), self.flip)
-        return refined.reshape(completed.shape)
+        """``k`` refined completions per image, in the order of their LSGAN loss (best first), on
+        tensors from the LSGAN's completion (made as in the refiner's training) to the refiner's output."""
+        device = self.inpainter.device
+        m = mask_to_tensor(masks).to(device)
+        completed = self.inpainter.complete_tensor(to_tensor(images).to(device), m, k, seeds).images
+        out = run_refiner(self.refiner, completed.flatten(0, 1), m.repeat_interleave(k, 0), self.flip)
+        return to_uint8(out).reshape(len(images), k, MODEL_SIZE, MODEL_SIZE, 3)
 
 
 class LSGANPaperRefineMethod(LSGANRefineMethod):
@@ -108,7 +102,6 @@ class AEOnlyMethod(InpaintMethod):
     def fill(self, images: np.ndarray, masks: np.ndarray, seeds: Sequence[int], k: int = 1) -> np.ndarray:
         if k != 1:
             raise ValueError(f"method {self.name!r} gives a single answer; several candidates need an lsgan method")
-        _check(images, masks)
         device = next(self.refiner.parameters()).device
         m = mask_to_tensor(masks).to(device)
         x = to_tensor(images).to(device) * (1.0 - m)             # the hole exactly 0, as in training

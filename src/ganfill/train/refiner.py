@@ -25,7 +25,6 @@ from typing import Callable
 import torch
 from torch import nn
 
-from ..data import to_tensor, to_uint8
 from ..models.gan import LOSS_VARIANTS
 from ..metrics import ssim_torch
 from ..models.refiner import REFINER_PRESETS, Refiner, RefinerConfig
@@ -77,25 +76,16 @@ class EmptyHoleCompleter:
 
 
 class LSGANCompleter:
-    """The LSGAN's blended completion from an :class:`~ganfill.inpaint.Inpainter` (one candidate).
-
-    Its output is exactly what the ``lsgan+ae`` method feeds the refiner at inference time: the
-    training faces are decoded from uint8, and G(ẑ) is rounded to uint8 levels before the blend.
-    """
+    """The LSGAN's blended completion from an :class:`~ganfill.inpaint.Inpainter` (one candidate):
+    :meth:`~ganfill.inpaint.Inpainter.complete_tensor`, the very function that makes the ``lsgan+ae``
+    method's refiner input at inference time."""
 
     def __init__(self, inpainter):
         self.inpainter = inpainter
 
     def __call__(self, images: torch.Tensor, masks: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
         starts = torch.randint(0, 2**62, (len(images),), generator=gen).tolist()   # one seed per image
-        if self.inpainter.config.blend == "paste":
-            # All on the device, with G(ẑ) rounded to the uint8 levels that inference pastes.
-            _, generated = self.inpainter.generate(images, masks, 1, starts)
-            generated = torch.round((generated.clamp(-1, 1) + 1) * 127.5) / 127.5 - 1
-            return images * (1 - masks) + generated * masks
-        holes = masks[:, 0].detach().cpu().numpy() > 0.5
-        out = self.inpainter.complete(to_uint8(images), holes, 1, starts).images[:, 0]
-        return to_tensor(out).to(images.device)
+        return self.inpainter.complete_tensor(images, masks, 1, starts).images[:, 0]
 
 
 def hole_mean(error: torch.Tensor, masks: torch.Tensor) -> torch.Tensor:
