@@ -90,10 +90,17 @@ def serve(free_port):
     servers = []
 
     def start(app) -> str:
-        server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=free_port, log_level="warning"))
+        # The same uvicorn settings as `ganfill serve` (timeouts, header deadline) for a ganfill app.
+        if hasattr(app.state, "config"):
+            from ganfill.server.app import uvicorn_config
+
+            config = uvicorn_config(app, "127.0.0.1", free_port)
+        else:
+            config = uvicorn.Config(app, host="127.0.0.1", port=free_port, log_level="warning")
+        server = uvicorn.Server(config)
         thread = threading.Thread(target=server.run, daemon=True)
         thread.start()
-        for _ in range(200):
+        for _ in range(1200):           # the app's warm-up loads its default method first
             if server.started:
                 break
             time.sleep(0.05)

@@ -164,3 +164,20 @@ def test_rgba_to_jpeg_is_composited_on_white_with_a_warning(face, hole, tmp_path
     assert code == 0 and "composited" not in err
     kept = np.asarray(Image.open(tmp_path / "out.png"))
     assert kept.shape == (64, 64, 4) and np.array_equal(kept[~hole[1]], rgba[~hole[1]])
+
+
+def test_the_server_returns_the_photo_in_its_own_profile(face, hole):
+    from fastapi.testclient import TestClient
+
+    from ganfill.server.app import ServerConfig, create_app
+
+    buf = io.BytesIO()
+    Image.fromarray(face).save(buf, format="PNG", icc_profile=ADOBE_RGB)
+    mask = io.BytesIO()
+    Image.fromarray(hole[1].astype(np.uint8) * 255).save(mask, format="PNG")
+    client = TestClient(create_app(ServerConfig(method="telea")))
+    r = client.post("/api/inpaint", files={"image": ("a.png", buf.getvalue()), "mask": ("m.png", mask.getvalue())})
+    assert r.status_code == 200
+    out = Image.open(io.BytesIO(r.content))
+    assert out.info.get("icc_profile") == ADOBE_RGB
+    assert np.array_equal(np.asarray(out.convert("RGB"))[~hole[1]], face[~hole[1]])

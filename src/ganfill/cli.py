@@ -197,7 +197,7 @@ def cmd_serve(args) -> int:
     import uvicorn
 
     from .methods import method_options
-    from .server.app import ServerConfig, create_app
+    from .server.app import ServerConfig, create_app, uvicorn_config
 
     if not 0 < args.port < 65536:
         raise UserError("--port must be 1 to 65535")
@@ -209,8 +209,8 @@ def cmd_serve(args) -> int:
                           max_queue=args.max_queue, workers=args.workers, timeout_s=args.timeout)
     method_options(config.method)          # an unknown default method fails now, not at the first request
     print(f"ganfill: serving on http://{args.host}:{args.port}/ (API docs at /docs)", file=sys.stderr)
-    uvicorn.run(create_app(config), host=args.host, port=args.port, log_level="warning",
-                timeout_keep_alive=5, limit_concurrency=max(64, 4 * args.max_queue))
+    # uvicorn_config: keep-alive and header deadlines (the body's are the app's middleware).
+    uvicorn.Server(uvicorn_config(create_app(config), args.host, args.port)).run()
     return 0
 
 

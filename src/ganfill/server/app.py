@@ -3,8 +3,12 @@
 One engine behind both: :func:`ganfill.photo.inpaint_photo` with a registry method, the same call
 as ``ganfill inpaint``.  Built to be exposed with care:
 
-* uploads are read in memory up to a size limit (413 beyond it) and decoded from bytes: no path
-  on this machine ever comes from a request;
+* the request body is counted while it arrives and refused past the upload limit (413, nothing
+  large read or written), slow headers and slow bodies are cut off (408), idle connections
+  closed (server/limits.py); uploads are decoded from bytes: no path on this machine ever comes
+  from a request;
+* the default method is loaded at start-up, and each method once: the loaded models are a fixed
+  set whatever the requests ask (the seed is per call);
 * the work runs on a fixed pool of workers behind a bounded queue: when it is full a request gets
   503 at once instead of waiting, and a request that takes too long gets 504;
 * every bad input is a 4xx with a JSON ``{"detail": "..."}`` message.
@@ -17,6 +21,7 @@ import base64
 import io
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,6 +42,17 @@ class ServerConfig:
     max_queue: int = 8              # requests running or waiting; more get 503
     workers: int = 1                # requests computed at once
     timeout_s: float = 120.0        # a request that waits and runs longer gets 504
+    header_timeout_s: float = 10.0  # a request's headers must be complete within this (else 408, closed)
+    body_timeout_s: float = 120.0   # the whole body within this (408)
+    chunk_timeout_s: float = 15.0   # and no pause between body chunks longer than this (408)
+    keep_alive_s: int = 5           # an idle kept-alive connection is closed after this
+    warm_up: bool = True            # load the default method at start-up, not at the first request
+
+    @property
+    def max_body(self) -> int:
+        """The most body bytes a request may send: two files (image and mask) at the per-file limit,
+        and 64 KiB for the form fields and multipart boundaries."""
+        return int(2 * self.max_upload_mb * 2**20) + 64 * 1024
 
 
 class Engine:
@@ -62,6 +78,10 @@ class Engine:
                 self._methods[key] = get_method(name, **options)
             return self._methods[key]
 
+    def loaded(self) -> list[str]:
+        with self._lock:
+            return list(self._methods)
+
     def try_enter(self) -> bool:
         with self._lock:
             if self._pending >= self.config.max_queue:
@@ -74,9 +94,10 @@ class Engine:
             self._pending -= 1
 
 
-def _png(array: np.ndarray) -> bytes:
+def _png(array: np.ndarray, icc: bytes | None = None) -> bytes:
+    """PNG bytes; with the photo's ICC profile, since the pixels are in the photo's own colours."""
     buf = io.BytesIO()
-    Image.fromarray(array).save(buf, format="PNG")
+    Image.fromarray(array).save(buf, format="PNG", **({"icc_profile": icc} if icc else {}))
     return buf.getvalue()
 
 
@@ -88,12 +109,29 @@ async def _read_limited(upload: UploadFile, limit: int, what: str) -> bytes:
 
 
 def create_app(config: ServerConfig | None = None) -> FastAPI:
+    from .limits import RequestLimits
+
     config = config or ServerConfig()
     engine = Engine(config)
-    app = FastAPI(title="ganfill", version=_version(),
+
+    @asynccontextmanager
+    async def lifespan(app):
+        if config.warm_up:
+            # Loading the weights takes seconds: do it before the first request, not during it.
+            await asyncio.get_running_loop().run_in_executor(engine.pool, engine.method, config.method)
+        yield
+        engine.pool.shutdown(wait=False, cancel_futures=True)
+
+    app = FastAPI(title="ganfill", version=_version(), lifespan=lifespan,
                   description="Fill holes in face photos with an LSGAN prior and an autoencoder refiner. "
                               "Masks: white (nonzero) = hole.")
     app.state.engine = engine
+    app.state.config = config
+    app.state.limit_stats = {}          # what RequestLimits refused, and how much it had read
+    # Outermost, so that it counts the bytes before anything else reads them.
+    app.add_middleware(RequestLimits, max_body=config.max_body, body_timeout_s=config.body_timeout_s,
+                       chunk_timeout_s=config.chunk_timeout_s, stats=app.state.limit_stats,
+                       too_large=f"the upload is larger than the limit of {config.max_upload_mb:g} MB per file")
 
     @app.exception_handler(ValueError)
     async def bad_input(request: Request, exc: ValueError):
@@ -166,8 +204,23 @@ def _inpaint_bytes(engine: Engine, image_bytes: bytes, mask_bytes: bytes, method
         hole = resize_mask(hole, (h, w))
     done = inpaint_photo(photo.rgb, hole, engine.method(method), candidates, Box.parse(box) if box else None,
                          crop, seed=seed)
-    images = [_png(photo.with_fill(result, hole)) for result in done.images]
+    images = [_png(photo.with_fill(result, hole), photo.icc) for result in done.images]
     return images, {"method": method, "source": done.source, "box": str(done.box) if done.box else None}
+
+
+def uvicorn_config(app: FastAPI, host: str = "127.0.0.1", port: int = 8000, **options):
+    """The uvicorn configuration for a ganfill app: its keep-alive timeout, a deadline for request
+    headers (uvicorn has none of its own), and a connection limit well above the queue."""
+    import uvicorn
+    from uvicorn.protocols.http.auto import AutoHTTPProtocol
+
+    from .limits import header_deadline_protocol
+
+    config: ServerConfig = app.state.config
+    options.setdefault("log_level", "warning")
+    return uvicorn.Config(app, host=host, port=port, timeout_keep_alive=config.keep_alive_s,
+                          limit_concurrency=max(64, 4 * config.max_queue),
+                          http=header_deadline_protocol(AutoHTTPProtocol, config.header_timeout_s), **options)
 
 
 def _version() -> str:
