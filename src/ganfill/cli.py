@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 import traceback
 from pathlib import Path
@@ -125,6 +126,33 @@ def _inpaint_file(method, image_path: Path, mask_path: Path, output: Path, args)
     return paths
 
 
+def _batch_outputs(images: list[Path], root: Path, out_dir: Path, k: int) -> dict[Path, Path]:
+    """Each input's output file, decided before any work.  Outputs are PNG, so ``a.jpg`` and ``a.png``
+    in one folder would both write ``a.png``: then the PNG keeps ``a.png`` and the others get their
+    whole name, ``a.jpg.png`` (a note says so).  A clash that remains is an error."""
+    by_target: dict[Path, list[Path]] = {}
+    for path in images:
+        by_target.setdefault(path.relative_to(root).with_suffix(".png"), []).append(path)
+    outputs: dict[Path, Path] = {}
+    for target, group in by_target.items():
+        for path in group:
+            rel = path.relative_to(root)
+            keep = len(group) == 1 or path.suffix == ".png"
+            outputs[path] = out_dir / (target if keep else rel.with_name(rel.name + ".png"))
+            if not keep:
+                others = ", ".join(p.name for p in group if p is not path)
+                print(f"ganfill: note: {rel} and {others} would both write {target}; writing {outputs[path].name} "
+                      f"for {rel.name}", file=sys.stderr)
+    written: dict[Path, Path] = {}
+    for path, output in outputs.items():
+        for file in _output_paths(output, k):
+            if file in written:
+                raise UserError(f"{path.relative_to(root)} and {written[file].relative_to(root)} would both write "
+                                f"{file}; rename one of them")
+            written[file] = path
+    return outputs
+
+
 def _mask_for(stem: str, mask_dir: Path) -> Path:
     from .data.dataset import IMAGE_SUFFIXES
 
@@ -176,13 +204,14 @@ def cmd_inpaint(args) -> int:
 
     from tqdm import tqdm
 
+    outputs = _batch_outputs(images, args.image, args.output, args.candidates)   # name clashes: before any work
     failures: list[str] = []
     written = 0
     for path in tqdm(images, desc="inpainting", unit="image", disable=args.no_progress, dynamic_ncols=True):
         rel = path.relative_to(args.image)
         try:
             mask = args.mask if args.mask is not None else _mask_for(path.stem, args.mask_dir / rel.parent)
-            _inpaint_file(method, path, mask, args.output / rel.with_suffix(".png"), args)
+            _inpaint_file(method, path, mask, outputs[path], args)
             written += 1
         except (UserError, ValueError, OSError) as exc:
             failures.append(f"{rel}: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}")
@@ -361,13 +390,15 @@ def main(argv: list[str] | None = None) -> int:
             stream.reconfigure(errors="backslashreplace")
     parser = build_parser()
     args = parser.parse_args(argv)
+    previous = _sigterm_as_interrupt()
     try:
         import torch
         torch.set_num_threads(int(os.environ.get("GANFILL_THREADS", torch.get_num_threads())))
         return args.func(args)
-    except KeyboardInterrupt:
-        print("ganfill: interrupted", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as exc:
+        # Every `with` and `except BaseException` has run on the way here: temp files are gone.
+        print("ganfill: interrupted" + (" (SIGTERM)" if isinstance(exc, Terminated) else ""), file=sys.stderr)
+        return 128 + int(signal.SIGTERM) if isinstance(exc, Terminated) else 130
     except (ValueError, OSError, UserError) as exc:
         if not _is_user_error(exc):
             raise           # a bug: its traceback, not a one-line message
@@ -376,6 +407,28 @@ def main(argv: list[str] | None = None) -> int:
         msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         print(f"ganfill: error: {msg}", file=sys.stderr)
         return EXIT_ERROR
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where the program is, so that it unwinds like Ctrl-C."""
+
+
+def _sigterm_as_interrupt():
+    """Turn SIGTERM (what `kill`, systemd and container runtimes send) into :class:`Terminated`, so
+    a half-written output's temp file is removed on the way out instead of left behind.  Returns
+    the previous handler (None where signals cannot be set: outside the main thread)."""
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        return None
+
+    def terminate(signum, frame):
+        raise Terminated()
+
+    return signal.signal(signal.SIGTERM, terminate)
 
 
 if __name__ == "__main__":
