@@ -163,35 +163,41 @@ def test_training_steps_reduce_the_discriminator_loss(train_faces, loss):
 
 @pytest.mark.parametrize("loss", ["01", "chi2"])
 def test_discriminator_updates_separate_a_fixed_batch(train_faces, loss):
+    """The recipe's own D step (the one train_step runs) drives LSGANLoss.discriminator down."""
     torch.manual_seed(1)
     recipe = GANRecipe(gan_config("tiny", loss))
     real = train_faces.batch(list(range(16)))
     with torch.no_grad():
         fake = recipe.G(recipe.G.sample_z(16, torch.Generator().manual_seed(0)))
+    g_before = {k: v.clone() for k, v in recipe.G.state_dict().items()}
 
     def d_loss():
-        # In training mode, as the D step sees it (real and fake batches normalised separately).
-        with torch.no_grad():
+        with torch.no_grad():   # in training mode, as the D step sees it (real and fake normalised separately)
             return recipe.loss.discriminator(recipe.D(real), recipe.D(fake)).item()
 
     before = d_loss()
-    for _ in range(30):
-        recipe.opt_d.zero_grad()
-        recipe.loss.discriminator(recipe.D(real), recipe.D(fake)).backward()
-        recipe.opt_d.step()
-    after = d_loss()
-    assert after < 0.1 * before, (before, after)
+    losses = [recipe.d_step(real, fake)["loss_d"] for _ in range(30)]
+    assert losses[0] == pytest.approx(before, rel=1e-5)     # the step's loss is LSGANLoss.discriminator
+    assert d_loss() < 0.1 * before, (before, d_loss())
+    assert all(torch.equal(v, recipe.G.state_dict()[k]) for k, v in g_before.items()), "a D step moved G"
 
 
-def test_generator_step_leaves_d_trainable(train_faces):
+def test_generator_step_spends_nothing_on_d_and_leaves_it_trainable(train_faces):
+    """The G step: G moves, D's weights do not, no gradient is left on D, and D is trainable after."""
     torch.manual_seed(2)
     recipe = GANRecipe(gan_config("tiny"))
     d_before = {k: v.clone() for k, v in recipe.D.state_dict().items()}
     g_before = {k: v.clone() for k, v in recipe.G.state_dict().items()}
-    recipe.train_step(train_faces.batch(list(range(8))), torch.Generator().manual_seed(0), 0)
-    assert all(p.requires_grad for p in recipe.D.parameters())
+    recipe.D.eval()    # batch-norm statistics stay put, so any change below is a weight update
+    recipe.g_step(recipe.G(recipe.G.sample_z(8, torch.Generator().manual_seed(0))))
+    assert all(p.grad is None for p in recipe.D.parameters()), "the G step computed gradients for D"
+    assert all(torch.equal(v, recipe.D.state_dict()[k]) for k, v in d_before.items()), "the G step moved D"
+    assert all(p.requires_grad for p in recipe.D.parameters()), "D left frozen after the G step"
+    assert any(not torch.equal(v, recipe.G.state_dict()[k]) for k, v in g_before.items()), "G did not move"
+    # ... and the D step that follows in training does train D.
+    recipe.D.train()
+    recipe.d_step(train_faces.batch(list(range(8))), recipe.G(recipe.G.sample_z(8)).detach())
     assert any(not torch.equal(v, recipe.D.state_dict()[k]) for k, v in d_before.items())
-    assert any(not torch.equal(v, recipe.G.state_dict()[k]) for k, v in g_before.items())
 
 
 # ------------------------------------------------------------------ checkpoints through the CLI
