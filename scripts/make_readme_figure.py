@@ -1,6 +1,7 @@
-"""The README's before / after picture, made by the tool itself: three CelebA photos enlarged to
-several hundred pixels, each with a painted hole, filled by `ganfill inpaint` (the CLI, default
-method), shown as photo-with-hole over result.
+"""The README's before / after picture, made by the tool itself: scikit-image's astronaut (512 x 512)
+and two in-the-wild *test* faces (celeba-wild/test, in no training set) enlarged to 512 x 512, each
+with a painted hole, filled by `ganfill inpaint` (the CLI, default method), shown as
+photo-with-hole over result.
 
     python scripts/make_readme_figure.py -o docs/images/photos.png
 """
@@ -20,26 +21,34 @@ p = argparse.ArgumentParser()
 p.add_argument("-o", "--output", type=Path, default=Path("docs/images/photos.png"))
 args = p.parse_args()
 
-photos = ["000001.jpg", "000009.jpg", "000011.jpg"]
-size = (356, 436)       # 4x the aligned 89 x 109
+size = (512, 512)
+
+
+def photos():
+    """(name, RGB PIL image of ``size``) for the figure; none of them is in a training set."""
+    from skimage import data
+
+    yield "astronaut", Image.fromarray(data.astronaut())
+    wild = default_data_root() / "celeba-wild" / "test"
+    for name in ("22716.jpg", "22731.jpg"):
+        yield name, Image.open(wild / name).convert("RGB").resize(size, Image.BICUBIC)
 
 
 def stroke_mask(kind: str) -> np.ndarray:
     mask = np.zeros(size[::-1], np.uint8)
-    if kind == "eyes":        # a bar over the eyes
-        cv2.rectangle(mask, (100, 190), (262, 232), 255, -1)
+    if kind == "eyes":        # a bar over the astronaut's eyes
+        cv2.rectangle(mask, (170, 95), (280, 135), 255, -1)
     elif kind == "scratch":   # a brush stroke across the cheek and nose
-        cv2.line(mask, (90, 300), (250, 215), 255, 18)
+        cv2.line(mask, (140, 340), (340, 230), 255, 22)
     else:                     # a sticker over the mouth
-        cv2.ellipse(mask, (178, 292), (50, 26), 0, 0, 360, 255, -1)
+        cv2.ellipse(mask, (256, 360), (70, 34), 0, 0, 360, 255, -1)
     return mask
 
 
 rows_before, rows_after = [], []
 with tempfile.TemporaryDirectory() as tmp:
     tmp = Path(tmp)
-    for name, kind in zip(photos, ["eyes", "scratch", "mouth"]):
-        photo = Image.open(default_data_root() / "celeba-aligned" / name).convert("RGB").resize(size, Image.BICUBIC)
+    for (name, photo), kind in zip(photos(), ["eyes", "scratch", "mouth"]):
         photo.save(tmp / "photo.png")
         mask = stroke_mask(kind)
         Image.fromarray(mask).save(tmp / "mask.png")

@@ -1,21 +1,23 @@
 """A screenshot of the web page after one fill, for the docs: starts `ganfill serve`'s app on a free
-loopback port, opens a CelebA photo in headless Chromium, paints a stroke and presses Inpaint.
+loopback port, opens scikit-image's astronaut (a photo in no training set) in headless Chromium, paints a stroke and presses Inpaint.
 
     python scripts/screenshot_page.py -o docs/images/web-page.png
 """
 import argparse
 import socket
+import tempfile
 import threading
 import time
+from pathlib import Path
 
 import uvicorn
+from PIL import Image
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
-from ganfill.data import default_data_root
 from ganfill.server.app import ServerConfig, create_app
 
 p = argparse.ArgumentParser()
@@ -35,7 +37,11 @@ driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=opti
 try:
     driver.get(f"http://127.0.0.1:{port}/")
     WebDriverWait(driver, 30).until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#method option")) > 1)
-    driver.find_element(By.ID, "file").send_keys(str(default_data_root() / "celeba-aligned" / "000009.jpg"))
+    # scikit-image's astronaut: a photo in no training set
+    from skimage import data as skdata
+    astronaut = Path(tempfile.mkdtemp()) / "astronaut.png"
+    Image.fromarray(skdata.astronaut()).save(astronaut)
+    driver.find_element(By.ID, "file").send_keys(str(astronaut))
     WebDriverWait(driver, 30).until(lambda d: d.find_element(By.ID, "go").is_enabled())
     canvas = driver.find_element(By.ID, "paint")
     ActionChains(driver).move_to_element_with_offset(canvas, -90, 60).click_and_hold() \

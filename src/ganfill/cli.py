@@ -270,7 +270,9 @@ def cmd_evaluate(args) -> int:
     data = args.data or default_data_root() / "celeba" / "test"
     report, images, masks, results = evaluate(data, args.mask, methods, args.limit, args.seed, args.batch_size,
                                               progress=not args.no_progress, method_limits=limits,
-                                              device=args.device)
+                                              device=args.device, candidates=args.candidates,
+                                              face_metrics=not args.no_face_metrics,
+                                              warn=lambda line: print(f"ganfill: {line}", file=sys.stderr))
     print(format_table(report))
     if args.json:
         write_json_atomic(report, args.json)
@@ -364,8 +366,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("methods", help="list the inpainting methods")
     p.set_defaults(func=cmd_methods)
 
-    p = sub.add_parser("evaluate", help="score methods with PSNR / SSIM on a folder of faces")
-    p.add_argument("--data", type=Path, default=None, help="folder of 64x64 faces (default: shared celeba/test)")
+    p = sub.add_parser("evaluate", help="score methods on a folder of square faces, at their own size")
+    p.add_argument("--data", type=Path, default=None,
+                   help="folder of square faces of one size: 64 px (default: shared celeba/test) or e.g. "
+                        "256 px (celeba-wild/test); masks scale with the size")
     p.add_argument("--mask", default="center", help="center, box, free, half or pixels")
     p.add_argument("--methods", default="mean,telea,navier-stokes,biharmonic", help="comma-separated method names")
     p.add_argument("--limit", type=int, default=None, help="the first N images in file-name order")
@@ -374,6 +378,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--batch-size", type=int, default=64)
     p.add_argument("--device", default="cpu", choices=["auto", "cpu", "cuda"],
                    help="for the methods that run networks (default cpu: the timings are CPU timings)")
+    p.add_argument("--candidates", type=int, default=1,
+                   help="K candidates per image from the methods that give several: adds `diversity`; "
+                        "the other columns score candidate 1")
+    p.add_argument("--no-face-metrics", action="store_true", help="skip fd_dlib and identity (dlib)")
     p.add_argument("--json", type=Path, default=None)
     p.add_argument("--grid", type=Path, default=None)
     p.add_argument("--no-progress", action="store_true")

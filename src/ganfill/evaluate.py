@@ -11,8 +11,8 @@ from pathlib import Path
 import numpy as np
 
 from .data import FaceFolder, make_masks, save_image_atomic
-from .methods import get_method, method_options
-from .metrics import METRIC_NAMES, score_batch
+from .methods import get_method, method_class, method_options
+from .metrics import diversity, score_batch, sharpness
 from .viz import image_grid
 
 
@@ -22,7 +22,7 @@ class MethodResult:
     scores: dict[str, float]
     sec_per_image: float
     n_images: int
-    outputs: np.ndarray = field(repr=False)
+    outputs: np.ndarray = field(repr=False)      # uint8 (N, H, W, 3): candidate 1 of each image
 
 
 def masked_input(images: np.ndarray, masks: np.ndarray, fill: int = 255) -> np.ndarray:
@@ -32,48 +32,118 @@ def masked_input(images: np.ndarray, masks: np.ndarray, fill: int = 255) -> np.n
     return out
 
 
+def _through_photo_path(method, images: np.ndarray, masks: np.ndarray, k: int, seed: int, start: int) -> np.ndarray:
+    """A fixed-size method on images of another size, as a user's photo takes it: the crop is the
+    whole image, then the model, the upscale and the seam of :func:`ganfill.photo.inpaint_photo`."""
+    from .data.faces import Box
+    from .photo import inpaint_photo
+
+    h, w = images.shape[1:3]
+    whole = Box(0, 0, w, h)
+    return np.stack([np.stack(inpaint_photo(img, m, method, k, box=whole, seed=seed, index=start + i).images)
+                     for i, (img, m) in enumerate(zip(images, masks))])
+
+
+def run_method(method, images: np.ndarray, masks: np.ndarray, k: int = 1, seed: int = 0, start: int = 0
+               ) -> np.ndarray:
+    """``k`` candidates of ``method`` for a batch -> uint8 ``(N, k, H, W, 3)``; image ``i`` is seeded
+    from ``(seed, start + i)`` whatever the batch it is in."""
+    if method.fixed_size and method.fixed_size != images.shape[1]:
+        return _through_photo_path(method, images, masks, k, seed, start)
+    return method.candidates(images, masks, k, seed, start)
+
+
 def evaluate_method(name: str, images: np.ndarray, masks: np.ndarray, batch_size: int = 64,
-                    progress: bool = False, options: dict | None = None, seed: int = 0) -> MethodResult:
-    """Run method ``name`` over uint8 ``images`` ``(N, 64, 64, 3)`` with bool ``masks`` ``(N, 64, 64)``."""
+                    progress: bool = False, options: dict | None = None, seed: int = 0, candidates: int = 1,
+                    truth_descriptors: np.ndarray | None = None) -> MethodResult:
+    """Run method ``name`` over uint8 ``images`` ``(N, S, S, 3)`` with bool ``masks`` ``(N, S, S)``
+    and score candidate 1 of each; ``diversity`` when ``candidates`` > 1; ``fd_dlib`` and
+    ``identity`` when the originals' descriptors are given."""
     method = get_method(name, **(options or {}))
+    if candidates > 1 and not method.gives_candidates:
+        raise ValueError(f"method {name!r} gives a single answer; --candidates needs a method that gives several")
     outputs = np.empty_like(images)
+    diversities = []
     bar = None
     if progress:
         from tqdm import tqdm
         bar = tqdm(total=len(images), desc=name, unit="img", leave=False)
-    start = time.perf_counter()
+    elapsed = 0.0
     for i in range(0, len(images), batch_size):
-        outputs[i:i + batch_size] = method(images[i:i + batch_size], masks[i:i + batch_size], seed, start=i)
+        tic = time.perf_counter()
+        out = run_method(method, images[i:i + batch_size], masks[i:i + batch_size], candidates, seed, start=i)
+        elapsed += time.perf_counter() - tic
+        outputs[i:i + batch_size] = out[:, 0]
+        if candidates > 1:
+            diversities.append((diversity(out, masks[i:i + batch_size]), len(out)))
         if bar is not None:
-            bar.update(len(images[i:i + batch_size]))
-    elapsed = time.perf_counter() - start
+            bar.update(len(out))
     if bar is not None:
         bar.close()
-    return MethodResult(name, score_batch(outputs, images, masks), elapsed / max(len(images), 1), len(images),
-                        outputs)
+    scores = score_batch(outputs, images, masks)
+    scores["sharpness"] = sharpness(outputs, images, masks)
+    if candidates > 1:
+        scores["diversity"] = float(sum(d * n for d, n in diversities) / len(images))
+    if truth_descriptors is not None:
+        from .face_descriptors import descriptors, frechet_distance, identity_distance
+
+        found = descriptors(outputs)
+        truth = truth_descriptors[:len(images)]
+        scores["fd_dlib"] = frechet_distance(found, truth)
+        scores["identity"] = identity_distance(found, truth)
+    return MethodResult(name, scores, elapsed / max(len(images), 1), len(images), outputs)
+
+
+def image_side(folder: str | os.PathLike) -> int:
+    """The side of the square images of ``folder`` (from its first file): the benchmark's size."""
+    from PIL import Image
+
+    from .data import list_images
+
+    with Image.open(list_images(folder, limit=1)[0]) as first:
+        return min(first.size)
 
 
 def evaluate(data: str | os.PathLike, mask_kind: str, methods: list[str], limit: int | None = None,
              seed: int = 0, batch_size: int = 64, progress: bool = False,
-             method_limits: dict[str, int] | None = None, device: str = "cpu"
-             ) -> tuple[dict, np.ndarray, np.ndarray, list[MethodResult]]:
-    """Score ``methods`` on the first ``limit`` images of ``data`` (sorted by file name).
+             method_limits: dict[str, int] | None = None, device: str = "cpu", candidates: int = 1,
+             face_metrics: bool = True, warn=print) -> tuple[dict, np.ndarray, np.ndarray, list[MethodResult]]:
+    """Score ``methods`` on the first ``limit`` images of ``data`` (sorted by file name), at the
+    images' own size; masks scale with it.
 
-    ``method_limits`` lets a slow method run on only its first N of those images.
+    ``method_limits`` lets a slow method run on only its first N of those images.  ``face_metrics``
+    adds ``fd_dlib`` and ``identity`` when dlib is installed (else ``warn`` says once why not).
     Returns the JSON-ready report, the images, the masks and the per-method results.
     """
     for name in methods:  # fail on a typo before any slow work
         get_method_name_check(name)
-    dataset = FaceFolder(data, limit=limit, progress=progress)
+    if candidates < 1:
+        raise ValueError("candidates must be at least 1")
+    side = image_side(data)
+    dataset = FaceFolder(data, limit=limit, size=side, progress=progress)
     images = dataset.images
-    masks = make_masks(mask_kind, len(images), images.shape[1], seed)
+    masks = make_masks(mask_kind, len(images), side, seed)
+    truth_descriptors = None
+    skipped = None
+    if face_metrics:
+        from .face_descriptors import descriptor_unavailable, descriptors
+
+        skipped = descriptor_unavailable()
+        if skipped:
+            warn(skipped)
+        else:
+            truth_descriptors = descriptors(images)
     results = []
     for name in methods:
         n = min(len(images), (method_limits or {}).get(name, len(images)))
         options = {"device": device} if "device" in method_options(name) else {}
-        results.append(evaluate_method(name, images[:n], masks[:n], batch_size, progress, options, seed))
-    report = {"mask": mask_kind, "n_images": len(images), "seed": seed, "data": str(data), "device": device,
-              "methods": {r.name: {**{k: round(r.scores[k], 4) for k in METRIC_NAMES},
+        k = candidates if method_class(name).gives_candidates else 1
+        results.append(evaluate_method(name, images[:n], masks[:n], batch_size, progress, options, seed, k,
+                                       truth_descriptors))
+    report = {"mask": mask_kind, "n_images": len(images), "size": side, "seed": seed, "data": str(data),
+              "device": device, "candidates": candidates,
+              **({"skipped": skipped} if skipped else {}),
+              "methods": {r.name: {**{k: round(v, 4) for k, v in r.scores.items()},
                                    "sec_per_image": round(r.sec_per_image, 5), "n_images": r.n_images}
                           for r in results}}
     return report, images, masks, results
@@ -86,12 +156,24 @@ def get_method_name_check(name: str) -> None:
         raise ValueError(f"unknown method {name!r}; choose from {', '.join(method_names())}")
 
 
+#: the printed table's columns: JSON key, heading, format
+TABLE_COLUMNS = (("psnr", "PSNR", "7.2f"), ("ssim", "SSIM", "7.4f"), ("hole_psnr", "hole-PSNR", "10.2f"),
+                 ("hole_l1", "hole-L1", "8.2f"), ("sharpness", "sharp", "6.3f"), ("fd_dlib", "FD-dlib", "8.4f"),
+                 ("identity", "ident", "6.3f"), ("diversity", "divers", "7.2f"), ("sec_per_image", "s/img", "8.4f"),
+                 ("n_images", "n", "6d"))
+
+
 def format_table(report: dict) -> str:
-    head = f"{'method':<16} {'PSNR':>7} {'SSIM':>7} {'hole-PSNR':>10} {'hole-L1':>8} {'s/img':>8} {'n':>6}"
-    lines = [f"mask: {report['mask']}, {report['n_images']} images", head, "-" * len(head)]
+    """The report as a text table; a column appears when some method has it."""
+    rows = report["methods"].values()
+    columns = [c for c in TABLE_COLUMNS if any(c[0] in m for m in rows)]
+    widths = [max(len(h), int(f.split(".")[0].rstrip("d") or 0)) for _, h, f in columns]
+    head = f"{'method':<16} " + " ".join(f"{h:>{w}}" for (_, h, _), w in zip(columns, widths))
+    size = f", {report['size']} x {report['size']}" if "size" in report else ""
+    lines = [f"mask: {report['mask']}, {report['n_images']} images{size}", head, "-" * len(head)]
     for name, m in report["methods"].items():
-        lines.append(f"{name:<16} {m['psnr']:>7.2f} {m['ssim']:>7.3f} {m['hole_psnr']:>10.2f} "
-                     f"{m['hole_l1']:>8.2f} {m['sec_per_image']:>8.4f} {m['n_images']:>6}")
+        cells = [format(m[k], f).rjust(w) if k in m else "-".rjust(w) for (k, _, f), w in zip(columns, widths)]
+        lines.append(f"{name:<16} " + " ".join(cells))
     return "\n".join(lines)
 
 

@@ -12,7 +12,7 @@ import inspect
 
 from .inpaint.base import InpaintMethod, image_seed, image_seeds
 
-__all__ = ["InpaintMethod", "image_seed", "image_seeds", "register", "method_names", "method_options", "get_method"]
+__all__ = ["InpaintMethod", "image_seed", "image_seeds", "register", "method_names", "method_class", "method_options", "get_method"]
 
 
 # name -> "module:Class"; a class's constructor takes keyword options only.
@@ -39,7 +39,7 @@ def method_names() -> list[str]:
     return list(_REGISTRY)
 
 
-def _method_class(name: str) -> type[InpaintMethod]:
+def method_class(name: str) -> type[InpaintMethod]:
     try:
         target = _REGISTRY[name]
     except KeyError:
@@ -50,14 +50,14 @@ def _method_class(name: str) -> type[InpaintMethod]:
 
 def method_options(name: str) -> set[str]:
     """The keyword options that method ``name`` takes."""
-    cls = _method_class(name)
+    cls = method_class(name)
     params = inspect.signature(cls.__init__).parameters
     return {p for p in params if p != "self" and params[p].kind is not inspect.Parameter.VAR_KEYWORD}
 
 
 def get_method(name: str, **options) -> InpaintMethod:
     """Build the method called ``name``; ``options`` go to its constructor (unknown ones are an error)."""
-    cls = _method_class(name)
+    cls = method_class(name)
     unknown = set(options) - method_options(name)
     if unknown and not any(p.kind is inspect.Parameter.VAR_KEYWORD
                            for p in inspect.signature(cls.__init__).parameters.values()):
