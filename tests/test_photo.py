@@ -10,7 +10,7 @@ import pytest
 from PIL import Image
 
 from ganfill.data import load_image, load_photo
-from ganfill.data.faces import FACE_SCALE, Box, crop_square, detect_faces
+from ganfill.data.faces import Box, crop_square, detect_faces, face_crop_box
 from ganfill.photo import NoFaceError, choose_crop, inpaint_photo
 
 
@@ -112,7 +112,11 @@ def test_the_crop_always_holds_the_hole(aligned):
     box, source = choose_crop(photo, mask)
     assert source == "face"
     assert box.x <= 20 and box.x + box.w >= 420 and box.y <= 500 and box.y + box.h >= 530
-    assert FACE_SCALE > 0
+    # Widened from the face's square, not replaced by one around the hole: still a square that
+    # holds the face crop.
+    face = face_crop_box(photo, mask)
+    assert box.w == box.h
+    assert box.x <= face.x and box.y <= face.y and box.x + box.w >= face.x + face.w and box.y + box.h >= face.y + face.h
 
 
 def test_candidates_differ_and_keep_the_surroundings(aligned):
