@@ -200,6 +200,22 @@ def test_generator_step_spends_nothing_on_d_and_leaves_it_trainable(train_faces)
     assert any(not torch.equal(v, recipe.D.state_dict()[k]) for k, v in d_before.items())
 
 
+def test_generator_step_leaves_ds_batch_norm_statistics_to_real_images():
+    """In training mode too, the G step must not move D's running statistics towards fakes: eval mode
+    (the latent search, the refiner's loss) uses them.  The D step does update them."""
+    torch.manual_seed(3)
+    recipe = GANRecipe(gan_config("tiny"))
+    recipe.D.train()
+    stats = lambda: {k: v.clone() for k, v in recipe.D.state_dict().items() if "running" in k}  # noqa: E731
+    before = stats()
+    assert before, "the tiny D has batch norm"
+    recipe.g_step(recipe.G(recipe.G.sample_z(8, torch.Generator().manual_seed(0))))
+    assert all(torch.equal(v, stats()[k]) for k, v in before.items()), "the G step moved D's statistics"
+    assert all(m.momentum == 0.1 for m in recipe.D.modules() if isinstance(m, torch.nn.BatchNorm2d))
+    recipe.d_step(torch.rand(8, 3, 64, 64) * 2 - 1, recipe.G(recipe.G.sample_z(8)).detach())
+    assert any(not torch.equal(v, stats()[k]) for k, v in before.items()), "the D step left the statistics"
+
+
 # ------------------------------------------------------------------ checkpoints through the CLI
 
 def _train(train_dir, out, *extra, limit=64, steps=4):

@@ -30,9 +30,19 @@ def discriminator_step(D: nn.Module, opt: torch.optim.Optimizer, loss: LSGANLoss
 
 def generator_loss(D: nn.Module, loss: LSGANLoss, fake: torch.Tensor) -> torch.Tensor:
     """½(D(fake) − c)² with D's weights frozen, so that no gradient is spent on them.  Pass the plain
-    (unwrapped) D: its gradients are not to be averaged across processes."""
+    (unwrapped) D: its gradients are not to be averaged across processes.
+
+    D's batch norm still normalises with the fake batch's own statistics (as in the D step), but its
+    running statistics are not updated: they are what D uses in eval mode, where the latent search
+    and the refiner ask it, and the G step would otherwise make them two-thirds fake."""
+    norms = [m for m in D.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
+    momenta = [m.momentum for m in norms]
     D.requires_grad_(False)
+    for m in norms:
+        m.momentum = 0.0         # running = (1 − 0)·running + 0·batch: unchanged
     try:
         return loss.generator(D(fake))
     finally:
         D.requires_grad_(True)
+        for m, momentum in zip(norms, momenta):
+            m.momentum = momentum
