@@ -357,7 +357,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=8000)
     p.add_argument("--method", default="lsgan+ae", help="the default method of a request")
     p.add_argument("--device", default="cpu", choices=["auto", "cpu", "cuda"])
-    p.add_argument("--max-upload-mb", type=float, default=20.0, help="per uploaded file")
+    p.add_argument("--max-upload-mb", type=float, default=20.0, help="per request (image and mask together)")
     p.add_argument("--max-queue", type=int, default=8, help="requests running or waiting; more get 503")
     p.add_argument("--workers", type=int, default=1, help="requests computed at once")
     p.add_argument("--timeout", type=float, default=120.0, help="seconds before a request gets 504")

@@ -38,7 +38,7 @@ MAX_CANDIDATES = 8
 class ServerConfig:
     method: str = "lsgan+ae"        # the default method of a request
     device: str = "cpu"
-    max_upload_mb: float = 20.0     # per file
+    max_upload_mb: float = 20.0     # per request: the image and the mask together
     max_queue: int = 8              # requests running or waiting; more get 503
     workers: int = 1                # requests computed at once
     timeout_s: float = 120.0        # a request that waits and runs longer gets 504
@@ -50,9 +50,10 @@ class ServerConfig:
 
     @property
     def max_body(self) -> int:
-        """The most body bytes a request may send: two files (image and mask) at the per-file limit,
-        and 64 KiB for the form fields and multipart boundaries."""
-        return int(2 * self.max_upload_mb * 2**20) + 64 * 1024
+        """The most body bytes a request may send: the upload limit for the two files together, and
+        64 KiB for the form fields and multipart boundaries.  A per-request limit (not per file)
+        bounds what one request can make the server read, whatever the number of parts."""
+        return int(self.max_upload_mb * 2**20) + 64 * 1024
 
 
 class Engine:
@@ -131,7 +132,7 @@ def create_app(config: ServerConfig | None = None) -> FastAPI:
     # Outermost, so that it counts the bytes before anything else reads them.
     app.add_middleware(RequestLimits, max_body=config.max_body, body_timeout_s=config.body_timeout_s,
                        chunk_timeout_s=config.chunk_timeout_s, stats=app.state.limit_stats,
-                       too_large=f"the upload is larger than the limit of {config.max_upload_mb:g} MB per file")
+                       too_large=f"the upload is larger than the limit of {config.max_upload_mb:g} MB per request")
 
     @app.exception_handler(ValueError)
     async def bad_input(request: Request, exc: ValueError):
