@@ -10,3 +10,14 @@ Conventions used everywhere in the package (written down once, here):
 """
 
 __version__ = "0.1.0"
+__all__ = ["Pipeline", "__version__"]
+
+
+def __getattr__(name: str):
+    # ``ganfill.Pipeline`` is imported on first use, so that ``import ganfill`` (and every CLI
+    # command that does not inpaint) stays free of torch and the models.
+    if name == "Pipeline":
+        from .pipeline import Pipeline
+
+        return Pipeline
+    raise AttributeError(f"module 'ganfill' has no attribute {name!r}")

@@ -1,13 +1,15 @@
 """Inpainting real photos of any size with any method of the registry.
 
-The learned methods work on 64x64 face crops, so for them a photo goes through:
+The learned methods work on 64x64 face crops, so for them a photo goes through three steps, each
+its own function so that one photo (:func:`inpaint_photo`) and a batch (:func:`inpaint_photos`,
+behind :class:`ganfill.Pipeline`) run the same code:
 
-1. the crop: the square around the detected face (``crop="face"``), around the hole
-   (``crop="hole"``), or a given ``box``; widened if needed so that it holds the whole hole;
-2. a resize to 64x64 (area averaging; a 64x64 pixel is hole if any of its photo pixels is);
-3. the method, giving K candidates;
-4. each candidate scaled back up (bicubic) and Poisson-blended into the hole of the full-size
-   photo, so the seam follows the photo's own colours.
+1. :func:`prepare_photo`: the crop: the square around the detected face (``crop="face"``), around
+   the hole (``crop="hole"``), or a given ``box``; widened if needed so that it holds the whole
+   hole; resized to 64x64 (area averaging; a 64x64 pixel is hole if any of its photo pixels is);
+2. the method, on the 64x64 crops of every photo of a batch at once, K candidates each;
+3. :func:`paste_back`: each candidate scaled back up (bicubic, over the hole's window only) and
+   Poisson-blended into the hole of the full-size photo, so the seam follows the photo's colours.
 
 Classical methods (``telea``, ...) work at any size and run on the whole photo directly.  In
 every case only hole pixels change: outside the mask the result is the input, byte for byte.
@@ -16,14 +18,15 @@ every case only hole pixels change: outside the mask the result is the input, by
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Sequence
 
 import numpy as np
 
-from .data.faces import Box, around_hole_box, crop_square, face_crop_box, hole_box
+from .data import MODEL_SIZE
+from .data.faces import Box, around_hole_box, check_box, crop_resized, face_crop_box, hole_box
 from .inpaint.blend import paste, poisson
 from .methods import InpaintMethod, get_method
 
-MODEL_SIZE = 64
 CROP_MODES = ("face", "hole")
 #: a photo already this small and square is taken to be a face crop itself
 CROP_SIZED = 128
@@ -39,8 +42,89 @@ class NoFaceError(ValueError):
 class PhotoResult:
     images: list[np.ndarray]        # K uint8 RGB (H, W, 3) results, best first
     box: Box | None                 # the crop that the model saw (None: the whole photo)
-    source: str                     # how the crop was chosen: "face", "hole", "box", "whole" or "full-size"
+    source: str                     # how the crop was chosen: "face", "hole", "box", "whole", "full-size"
+                                    # or "no hole" (the mask is empty: the images are the input)
 
+
+# ---------------------------------------------------------------- what the API accepts
+
+def as_method(method) -> InpaintMethod:
+    """A registry name or an :class:`~ganfill.methods.InpaintMethod` -> the method; a clear error
+    for anything else (``None`` included)."""
+    if isinstance(method, InpaintMethod):
+        return method
+    if isinstance(method, str):
+        return get_method(method)
+    raise TypeError(f"method must be a registry name (see `ganfill methods`) or an InpaintMethod, "
+                    f"got {type(method).__name__}")
+
+
+def as_image(image) -> np.ndarray:
+    """The photo as uint8 RGB ``(H, W, 3)``.  Accepted, and converted as documented here:
+
+    * uint8 ``(H, W, 3)``: as is (0-255);
+    * uint16 (16-bit, 0-65535): scaled to 0-255 (``round(v / 257)``);
+    * float: must lie in ``[0, 1]``, scaled to 0-255 (``round(v * 255)``); other floats are refused,
+      since 0-255 floats and 0-1 floats cannot be told apart for sure;
+    * other integer types: must lie in 0-255;
+    * greyscale ``(H, W)`` or ``(H, W, 1)``: repeated into three channels;
+    * a PIL image: converted to RGB.
+
+    Anything else is a ValueError (TypeError for a non-array) saying what was wrong.
+    """
+    if hasattr(image, "convert") and hasattr(image, "mode"):        # a PIL image
+        image = np.asarray(image.convert("RGB"))
+    try:
+        array = np.asarray(image)
+    except Exception:
+        raise TypeError(f"image must be a numpy array or a PIL image, got {type(image).__name__}") from None
+    if array.dtype == object or array.dtype.kind not in "uif":
+        raise TypeError(f"image must be a numeric array (uint8 0-255), got dtype {array.dtype}")
+    if array.ndim == 3 and array.shape[2] == 1:
+        array = array[..., 0]
+    if array.ndim == 2:
+        array = np.repeat(array[..., None], 3, axis=2)
+    if array.ndim != 3 or array.shape[2] != 3:
+        raise ValueError(f"image must be RGB (H, W, 3) or greyscale (H, W), got shape {array.shape}"
+                         + ("; drop the alpha channel (image[..., :3])" if array.ndim == 3 and array.shape[2] == 4
+                            else ""))
+    if array.size == 0:
+        raise ValueError(f"image is empty, shape {array.shape}")
+    if array.dtype == np.uint8:
+        return np.ascontiguousarray(array)
+    if array.dtype == np.uint16:
+        return ((array.astype(np.uint32) + 128) // 257).astype(np.uint8)
+    if array.dtype.kind == "f":
+        lo, hi = float(np.min(array)), float(np.max(array))
+        if not (np.isfinite(lo) and np.isfinite(hi) and lo >= 0 and hi <= 1):
+            raise ValueError(f"a float image must hold values in [0, 1], got {lo:g} to {hi:g}; "
+                             f"for 0-255 values pass a uint8 array")
+        return np.round(array * 255).astype(np.uint8)
+    lo, hi = int(np.min(array)), int(np.max(array))
+    if lo < 0 or hi > 255:
+        raise ValueError(f"an integer image must hold values in 0-255 (uint8), got {lo} to {hi} as {array.dtype}; "
+                         f"16-bit images are taken as uint16")
+    return array.astype(np.uint8)
+
+
+def as_mask(mask, shape: tuple[int, int]) -> np.ndarray:
+    """The hole as a bool ``(H, W)`` array: True / nonzero = hole (a PIL mask: white, above 127)."""
+    if hasattr(mask, "convert") and hasattr(mask, "mode"):
+        mask = np.asarray(mask.convert("L")) > 127
+    try:
+        array = np.asarray(mask)
+    except Exception:
+        raise TypeError(f"mask must be a numpy array or a PIL image, got {type(mask).__name__}") from None
+    if array.dtype == object or array.dtype.kind not in "buif":
+        raise TypeError(f"mask must be a bool or numeric array (True / nonzero = hole), got dtype {array.dtype}")
+    if array.ndim == 3 and array.shape[2] == 1:
+        array = array[..., 0]
+    if array.shape != tuple(shape):
+        raise ValueError(f"need an (H, W) mask of the image's size {tuple(shape)}, got {array.shape}")
+    return array if array.dtype == np.bool_ else array != 0    # no copy of a photo-sized bool mask
+
+
+# ---------------------------------------------------------------- 1. the crop
 
 def _enclose(box: Box, hole: Box) -> Box:
     """The smallest square holding ``box`` and ``hole``, centred like ``box`` if it already holds it."""
@@ -53,12 +137,12 @@ def _enclose(box: Box, hole: Box) -> Box:
 
 def choose_crop(image: np.ndarray, mask: np.ndarray, box: Box | None = None, crop: str = "face"
                 ) -> tuple[Box, str]:
-    """The square the model will see, and how it was chosen."""
+    """The square the model will see, and how it was chosen.  A given ``box`` must overlap the image."""
     h, w = mask.shape
     if crop not in CROP_MODES:
         raise ValueError(f"unknown crop mode {crop!r}; choose from {', '.join(CROP_MODES)}")
     if box is not None:
-        found, source = box.square(), "box"
+        found, source = check_box(box, mask.shape).square(), "box"
     elif h == w and h <= CROP_SIZED:
         found, source = Box(0, 0, w, h), "whole"
     elif crop == "hole":
@@ -72,46 +156,170 @@ def choose_crop(image: np.ndarray, mask: np.ndarray, box: Box | None = None, cro
     return _enclose(found, hole_box(mask)), source
 
 
-def _resize(array: np.ndarray, side: int, interpolation: int) -> np.ndarray:
+@dataclass
+class PreparedPhoto:
+    """A photo checked and cut down to what the model sees (step 1)."""
+
+    image: np.ndarray               # uint8 (H, W, 3), the photo
+    mask: np.ndarray                # bool (H, W), True = hole
+    box: Box | None = None          # the square the model sees (None: no crop)
+    source: str = "full-size"       # as PhotoResult.source
+    face: np.ndarray | None = None  # uint8 (64, 64, 3): the crop at the model's size
+    hole: np.ndarray | None = None  # bool (64, 64): its hole
+
+
+def prepare_photo(image, mask, method: InpaintMethod, box: Box | None = None, crop: str = "face"
+                  ) -> PreparedPhoto:
+    """Check a photo and its hole, and cut the model's crop (for a fixed-size ``method``).
+
+    ``image`` and ``mask`` are anything :func:`as_image` and :func:`as_mask` accept.  Raises
+    ValueError (:class:`NoFaceError` when no face is found) with a one-line message.
+    """
     import cv2
 
-    return cv2.resize(np.ascontiguousarray(array), (side, side), interpolation=interpolation)
+    image = as_image(image)
+    mask = as_mask(mask, image.shape[:2])
+    if not mask.any():
+        return PreparedPhoto(image, mask, source="no hole")
+    if mask.all():
+        raise ValueError("the mask covers the whole image: there is nothing to condition on")
+    if not method.fixed_size:
+        return PreparedPhoto(image, mask)
+    box, source = choose_crop(image, mask, box, crop)
+    face = crop_resized(image, box, method.fixed_size, cv2.INTER_AREA)
+    # The mask crop as uint8 0/1 (a view of the bool mask, no copy of the photo-sized mask).
+    hole = crop_resized(mask.view(np.uint8), box, method.fixed_size, cv2.INTER_AREA) > 0
+    if hole.all():
+        raise ValueError("the hole covers the whole face crop: there is nothing to condition on; "
+                         "pass a larger --box")
+    return PreparedPhoto(image, mask, box, source, face, hole)
 
 
-def _paste_back(image: np.ndarray, mask: np.ndarray, filled_crop: np.ndarray, box: Box) -> np.ndarray:
-    """Blend an upscaled crop ``filled_crop`` ``(box.h, box.w, 3)`` into the hole of ``image``.
+# ---------------------------------------------------------------- 3. back into the photo
 
-    The Poisson system is solved on a window around the hole only, so its size is the hole's,
-    not the photo's.  The crop always holds the whole hole (:func:`choose_crop`).
-    """
+def _cubic_rows(n_src: int, side: int, start: int, count: int) -> np.ndarray:
+    """Rows ``start .. start + count - 1`` of a bicubic resize of ``n_src`` pixels to ``side``, as a
+    ``(count, n_src)`` matrix: OpenCV's ``INTER_CUBIC`` (Keys, a = -0.75, pixel centres aligned,
+    edge pixels repeated), so that only the rows and columns under the hole are ever computed."""
+    x = (np.arange(start, start + count) + 0.5) * (n_src / side) - 0.5
+    x0 = np.floor(x).astype(np.int64)
+    t = x - x0
+    a = -0.75
+    weights = np.zeros((count, n_src))
+    rows = np.arange(count)
+    for j in range(-1, 3):
+        d = np.abs(t - j)
+        k = np.where(d <= 1, ((a + 2) * d - (a + 3)) * d * d + 1,
+                     np.where(d < 2, ((a * d - 5 * a) * d + 8 * a) * d - 4 * a, 0.0))
+        np.add.at(weights, (rows, np.clip(x0 + j, 0, n_src - 1)), k)
+    return weights
+
+
+def _upscaled(result: np.ndarray, box: Box, window: tuple[slice, slice]) -> np.ndarray:
+    """The part of ``result`` (the model's ``(S, S, 3)`` answer for ``box``) scaled up to ``box``'s
+    size that lies under ``window`` (photo coordinates): float64, that window's shape."""
+    ys, xs = window
+    size = result.shape[0]
+    wy = _cubic_rows(size, box.h, ys.start - box.y, ys.stop - ys.start)
+    wx = _cubic_rows(size, box.w, xs.start - box.x, xs.stop - xs.start)
+    return np.stack([wy @ result[..., c].astype(np.float64) @ wx.T for c in range(result.shape[2])], axis=-1)
+
+
+def _window(mask: np.ndarray, box: Box) -> tuple[slice, slice]:
+    """The hole's bounding box and a 2-pixel ring (the seam's boundary), inside the crop and the photo."""
     h, w = mask.shape
     hb = hole_box(mask)
     x0, y0 = max(hb.x - 2, box.x, 0), max(hb.y - 2, box.y, 0)
     x1, y1 = min(hb.x + hb.w + 2, box.x + box.w, w), min(hb.y + hb.h + 2, box.y + box.h, h)
-    window = (slice(y0, y1), slice(x0, x1))
+    return slice(y0, y1), slice(x0, x1)
+
+
+def _paste_back(image: np.ndarray, mask: np.ndarray, result: np.ndarray, box: Box) -> np.ndarray:
+    """Blend the model's answer ``result`` for the crop ``box`` into the hole of ``image``.
+
+    The upscale and the Poisson system cover a window around the hole only, so their size is the
+    hole's, not the photo's or the crop's.  The crop always holds the whole hole (:func:`choose_crop`).
+    """
+    window = _window(mask, box)
     known = image[window].astype(np.float64)
-    generated = filled_crop[y0 - box.y:y1 - box.y, x0 - box.x:x1 - box.x]
-    if mask.sum() <= POISSON_MAX_PIXELS:
-        blended = poisson(known, generated, mask[window])
-    else:
-        blended = paste(known, generated, mask[window])
+    generated = _upscaled(result, box, window)
+    hole = mask[window]
+    blended = poisson(known, generated, hole) if hole.sum() <= POISSON_MAX_PIXELS else paste(known, generated, hole)
     out = image.copy()
-    out[window] = np.where(mask[window][..., None], np.clip(np.round(blended), 0, 255).astype(np.uint8),
-                           image[window])
+    out[window] = np.where(hole[..., None], np.clip(np.round(blended), 0, 255).astype(np.uint8), image[window])
     return out
+
+
+def paste_back(prepared: PreparedPhoto, results: np.ndarray) -> PhotoResult:
+    """Step 3: the K model answers ``results`` uint8 ``(K, S, S, 3)`` for ``prepared`` -> full-size photos."""
+    return PhotoResult([_paste_back(prepared.image, prepared.mask, r, prepared.box) for r in results],
+                       prepared.box, prepared.source)
+
+
+def _full_size(prepared: PreparedPhoto, method: InpaintMethod, candidates: int, seed: int, index: int
+               ) -> PhotoResult:
+    """A method that works at any size, on the photo, or on the window around the hole that it
+    reads (its ``context``), so that its cost is the hole's, not the photo's."""
+    image, mask = prepared.image, prepared.mask
+    if method.context is None:
+        return PhotoResult(list(method.candidates(image[None], mask[None], candidates, seed, [index])[0]),
+                           None, "full-size")
+    h, w = mask.shape
+    hb, c = hole_box(mask), method.context
+    window = slice(max(hb.y - c, 0), min(hb.y + hb.h + c, h)), slice(max(hb.x - c, 0), min(hb.x + hb.w + c, w))
+    hole = mask[window]
+    images = []
+    for part in method.candidates(image[window][None], hole[None], candidates, seed, [index])[0]:
+        out = image.copy()
+        out[window] = np.where(hole[..., None], part, image[window])
+        images.append(out)
+    return PhotoResult(images, None, "full-size")
+
+
+# ---------------------------------------------------------------- the three steps together
+
+def inpaint_photos(prepared: Sequence[PreparedPhoto], method: InpaintMethod, candidates: int = 1, seed: int = 0,
+                   indices: Sequence[int] | None = None) -> list[PhotoResult]:
+    """Steps 2 and 3 for prepared photos: the crops of all of them go through ``method`` in one call.
+
+    Photo ``i`` is seeded from ``(seed, indices[i])`` (default: its place in ``prepared``), so its
+    result does not depend on the other photos of the batch.
+    """
+    if candidates < 1:
+        raise ValueError("candidates must be at least 1")
+    indices = list(range(len(prepared))) if indices is None else [int(i) for i in indices]
+    if len(indices) != len(prepared):
+        raise ValueError(f"{len(indices)} indices for {len(prepared)} photos")
+    results: list[PhotoResult | None] = [None] * len(prepared)
+    cropped = []
+    for i, p in enumerate(prepared):
+        if p.source == "no hole":
+            results[i] = PhotoResult([p.image.copy() for _ in range(candidates)], None, "no hole")
+        elif p.face is None:          # a full-size method: one photo at a time, each its own size
+            results[i] = _full_size(p, method, candidates, seed, indices[i])
+        else:
+            cropped.append(i)
+    if cropped:
+        faces = np.stack([prepared[i].face for i in cropped])
+        holes = np.stack([prepared[i].hole for i in cropped])
+        answers = method.candidates(faces, holes, candidates, seed, [indices[i] for i in cropped])
+        for i, answer in zip(cropped, answers):
+            results[i] = paste_back(prepared[i], answer)
+    return results
 
 
 def inpaint_photo(image: np.ndarray, mask: np.ndarray, method: InpaintMethod | str = "lsgan+ae",
                   candidates: int = 1, box: Box | None = None, crop: str = "face", seed: int = 0,
                   index: int = 0) -> PhotoResult:
-    """Fill the hole of a photo of any size.
+    """Fill the hole of a photo of any size (one photo; :class:`ganfill.Pipeline` for many, and for
+    a method loaded once).
 
     Args:
-        image: uint8 RGB ``(H, W, 3)``, values 0-255.
+        image: uint8 RGB ``(H, W, 3)``, values 0-255 (other dtypes as :func:`as_image` documents).
         mask: ``(H, W)``, True / nonzero = hole to fill.
         method: a registry name or an :class:`~ganfill.methods.InpaintMethod`.
         candidates: K results, best first (K > 1 needs an lsgan method).
-        box: the face's box ``Box(x, y, w, h)``, overriding the detector.
+        box: the face's box ``Box(x, y, w, h)``, overriding the detector; it must overlap the photo.
         crop: ``"face"`` (detect the face) or ``"hole"`` (a square around the hole).
         seed, index: the photo's randomness comes from ``(seed, index)`` (``index``: its place in a
             folder or benchmark), so the result does not depend on what else is being filled.
@@ -128,29 +336,5 @@ def inpaint_photo(image: np.ndarray, mask: np.ndarray, method: InpaintMethod | s
         >>> bool((result.images[0][~hole] == photo[~hole]).all())
         True
     """
-    import cv2
-
-    image = np.ascontiguousarray(image, dtype=np.uint8)
-    mask = np.asarray(mask).astype(bool)
-    if image.ndim != 3 or image.shape[2] != 3 or mask.shape != image.shape[:2]:
-        raise ValueError(f"need an RGB (H, W, 3) image and an (H, W) mask, got {image.shape} and {mask.shape}")
-    if not mask.any():
-        return PhotoResult([image.copy() for _ in range(candidates)], None, "no hole")
-    if mask.all():
-        raise ValueError("the mask covers the whole image: there is nothing to condition on")
-    if isinstance(method, str):
-        method = get_method(method)
-    if not method.fixed_size:
-        return PhotoResult(list(method.candidates(image[None], mask[None], candidates, seed, index)[0]), None, "full-size")
-
-    box, source = choose_crop(image, mask, box, crop)
-    face = _resize(crop_square(image, box), MODEL_SIZE, cv2.INTER_AREA)
-    hole_crop = crop_square(mask.astype(np.float32), box)
-    hole = _resize(hole_crop, MODEL_SIZE, cv2.INTER_AREA) > 0
-    if hole.all():
-        raise ValueError("the hole covers the whole face crop: there is nothing to condition on; "
-                         "pass a larger --box")
-    results = method.candidates(face[None], hole[None], candidates, seed, index)[0]
-    filled = [_paste_back(image, mask, _resize(r, box.w, cv2.INTER_CUBIC).astype(np.float64), box)
-              for r in results]
-    return PhotoResult(filled, box, source)
+    method = as_method(method)
+    return inpaint_photos([prepare_photo(image, mask, method, box, crop)], method, candidates, seed, [index])[0]

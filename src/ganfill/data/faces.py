@@ -8,6 +8,7 @@ CelebA photos (docs/photos.md: the scale whose mean face is closest to the train
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 
 import numpy as np
@@ -59,19 +60,22 @@ class Box:
 #: photos the first finds faces in 273, the three together in 287 (docs/photos.md).
 CASCADES = (("haarcascade_frontalface_default.xml", 5), ("haarcascade_frontalface_alt2.xml", 3),
             ("haarcascade_profileface.xml", 3))
-_loaded: dict[str, object] = {}
+# One set of cascades per thread: OpenCV does not promise that one CascadeClassifier may run
+# detectMultiScale from two threads at once (a server's workers share a pipeline).
+_loaded = threading.local()
 
 
 def _cascade(name: str):
     import cv2
 
-    if name not in _loaded:
+    cascades = _loaded.__dict__
+    if name not in cascades:
         path = cv2.data.haarcascades + name
         cascade = cv2.CascadeClassifier(path)
         if cascade.empty():
             raise RuntimeError(f"OpenCV's face cascade is missing ({path}); reinstall opencv-python-headless<5")
-        _loaded[name] = cascade
-    return _loaded[name]
+        cascades[name] = cascade
+    return cascades[name]
 
 
 def detect_faces(image: np.ndarray) -> list[Box]:
@@ -92,8 +96,17 @@ def detect_faces(image: np.ndarray) -> list[Box]:
 
 def hole_box(mask: np.ndarray) -> Box:
     """The bounding box of the hole pixels of a bool mask (which must have some)."""
-    ys, xs = np.nonzero(mask)
-    return Box(int(xs.min()), int(ys.min()), int(xs.max() - xs.min() + 1), int(ys.max() - ys.min() + 1))
+    # From the rows and columns that hold hole pixels: no index array as large as the hole.
+    ys, xs = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
+    return Box(int(xs[0]), int(ys[0]), int(xs[-1] - xs[0] + 1), int(ys[-1] - ys[0] + 1))
+
+
+def check_box(box: Box, shape: tuple[int, ...]) -> Box:
+    """``box`` if it overlaps an image of ``shape`` ``(H, W, ...)``; else a one-line ValueError."""
+    h, w = shape[:2]
+    if box.x >= w or box.y >= h or box.x + box.w <= 0 or box.y + box.h <= 0:
+        raise ValueError(f"the box {box} (x,y,w,h) lies outside the {w}x{h} image")
+    return box
 
 
 def face_crop_box(image: np.ndarray, mask: np.ndarray) -> Box | None:
@@ -112,13 +125,66 @@ def around_hole_box(mask: np.ndarray) -> Box:
 
 def crop_square(image: np.ndarray, box: Box) -> np.ndarray:
     """The square ``box`` of ``image`` (``(H, W)`` or ``(H, W, C)``); parts outside the image are
-    mirrored in from inside it, so faces at the edge still make a full crop."""
+    mirrored in from inside it, so faces at the edge still make a full crop.
+
+    Only the part of the photo under the box is copied and padded, so the memory is the crop's own
+    size, whatever the photo's (:func:`crop_resized` bounds it for a box far larger than the photo).
+    The box must overlap the image.
+    """
     import cv2
 
+    part, (top, bottom, left, right) = _visible(image, box)
+    if not (top or bottom or left or right):
+        return part.copy()
+    # The mirror may reach past the box into the photo: read that much more, pad, cut it off again.
     h, w = image.shape[:2]
-    pad = max(0, -box.x, -box.y, box.x + box.w - w, box.y + box.h - h)
-    if pad:
-        border = cv2.BORDER_REFLECT_101 if pad < min(h, w) else cv2.BORDER_REPLICATE
-        image = cv2.copyMakeBorder(np.ascontiguousarray(image), pad, pad, pad, pad, border)
-    x, y = box.x + pad, box.y + pad
-    return image[y:y + box.h, x:x + box.w]
+    x0, y0 = max(box.x, 0), max(box.y, 0)
+    x1, y1 = x0 + part.shape[1], y0 + part.shape[0]
+    rx0, ry0 = max(0, min(x0, x1 - 1 - right)), max(0, min(y0, y1 - 1 - bottom))
+    rx1, ry1 = min(w, max(x1, x0 + left + 1)), min(h, max(y1, y0 + top + 1))
+    region = np.ascontiguousarray(image[ry0:ry1, rx0:rx1])
+    padded = cv2.copyMakeBorder(region, top, bottom, left, right, _border(region, top, bottom, left, right))
+    return padded[y0 - ry0:y0 - ry0 + box.h, x0 - rx0:x0 - rx0 + box.w]
+
+
+#: crops above this many pixels are made at a reduced scale by :func:`crop_resized`
+MAX_CROP_PIXELS = 16_000_000
+
+
+def crop_resized(image: np.ndarray, box: Box, side: int, interpolation: int) -> np.ndarray:
+    """``crop_square(image, box)`` resized to ``side`` x ``side``, in memory bounded by the photo's
+    visible part: a crop larger than :data:`MAX_CROP_PIXELS` (a box far outside a photo, or a wide
+    photo's face and hole far apart) is resized before its mirrored border is added, at the scale
+    it is wanted, instead of being built at full size first."""
+    import cv2
+
+    if box.w * box.h <= MAX_CROP_PIXELS:
+        return cv2.resize(np.ascontiguousarray(crop_square(image, box)), (side, side), interpolation=interpolation)
+    part, pads = _visible(image, box)
+    scale = side / box.w
+    pw, ph = max(1, round(part.shape[1] * scale)), max(1, round(part.shape[0] * scale))
+    small = cv2.resize(np.ascontiguousarray(part), (pw, ph), interpolation=interpolation)
+    top, bottom, left, right = (max(0, round(p * scale)) for p in pads)
+    if top or bottom or left or right:
+        small = cv2.copyMakeBorder(small, top, bottom, left, right, _border(small, top, bottom, left, right))
+    return cv2.resize(small, (side, side), interpolation=interpolation)
+
+
+def _visible(image: np.ndarray, box: Box) -> tuple[np.ndarray, tuple[int, int, int, int]]:
+    """The part of ``image`` under ``box`` (a view) and the padding (top, bottom, left, right) that
+    completes it to the box; a ValueError if the box misses the image."""
+    h, w = image.shape[:2]
+    x0, y0 = max(box.x, 0), max(box.y, 0)
+    x1, y1 = min(box.x + box.w, w), min(box.y + box.h, h)
+    if x1 <= x0 or y1 <= y0:
+        raise ValueError(f"the box {box} lies outside the {w}x{h} image")
+    return image[y0:y1, x0:x1], (y0 - box.y, box.y + box.h - y1, x0 - box.x, box.x + box.w - x1)
+
+
+def _border(part: np.ndarray, top: int, bottom: int, left: int, right: int) -> int:
+    """Mirror the part at its edges; where the padding is wider than the part, repeat its edge."""
+    import cv2
+
+    ph, pw = part.shape[:2]
+    return cv2.BORDER_REFLECT_101 if max(top, bottom) < ph and max(left, right) < pw and min(ph, pw) > 1 \
+        else cv2.BORDER_REPLICATE

@@ -43,6 +43,9 @@ class InpaintMethod:
     description: str = ""
     #: whether K > 1 candidates differ (a method with randomness)
     gives_candidates: bool = False
+    #: for a full-size method, how many pixels around the hole it reads (None: the whole image);
+    #: the photo path then runs it on that window only, so a wide photo costs the hole's size
+    context: int | None = None
 
     def inpaint_one(self, image: np.ndarray, mask: np.ndarray) -> np.ndarray:
         raise NotImplementedError
@@ -70,14 +73,22 @@ class InpaintMethod:
             check_faces(images, masks, self.fixed_size, f"method {self.name!r}")
         return images, masks, single
 
-    def candidates(self, images: np.ndarray, masks: np.ndarray, k: int, seed: int = 0, start: int = 0
-                   ) -> np.ndarray:
+    def candidates(self, images: np.ndarray, masks: np.ndarray, k: int, seed: int = 0,
+                   start: int | Sequence[int] = 0) -> np.ndarray:
         """``k`` completions per image, best first: uint8 ``(N, k, H, W, 3)`` (``(k, H, W, 3)`` for one
-        ``(H, W, 3)`` image).  Image ``i`` is seeded from ``(seed, start + i)``."""
+        ``(H, W, 3)`` image).  Image ``i`` is seeded from ``(seed, start + i)``, or from
+        ``(seed, start[i])`` when ``start`` is a sequence of indices, one per image (a batch of a
+        folder's photos with some left out keeps each photo's own index)."""
         if k < 1:
             raise ValueError("candidates must be at least 1")
         images, masks, single = self._checked(images, masks)
-        out = self.fill(images, masks, image_seeds(seed, start, len(images)), k)
+        if isinstance(start, (int, np.integer)):
+            seeds = image_seeds(seed, int(start), len(images))
+        elif len(start) == len(images):
+            seeds = [image_seed(seed, int(i)) for i in start]
+        else:
+            raise ValueError(f"{len(start)} indices for {len(images)} images")
+        out = self.fill(images, masks, seeds, k)
         out = np.where(masks[:, None, :, :, None], out, images[:, None])   # the known pixels, exactly
         return out[0] if single else out
 

@@ -1,0 +1,241 @@
+"""``ganfill.Pipeline``: loaded once, seeded per call, batched, thread-safe, strict about its input;
+and the memory a photo may cost whatever its box, hole or aspect ratio."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import threading
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+import ganfill
+from ganfill.data import load_image
+from ganfill.data.faces import Box, crop_resized, crop_square
+from ganfill.methods import get_method
+from ganfill.photo import inpaint_photo
+
+
+@pytest.fixture(scope="module")
+def aligned(data_root):
+    folder = data_root / "celeba-aligned"
+    if not folder.is_dir():
+        pytest.skip("no celeba-aligned photos")
+    return folder
+
+
+@pytest.fixture(scope="module")
+def pipe():
+    return ganfill.Pipeline.from_pretrained("lsgan", device="cpu")
+
+
+def eyes_mask(shape) -> np.ndarray:
+    h, w = shape
+    mask = np.zeros((h, w), bool)
+    mask[int(h * 0.44):int(h * 0.58), int(w * 0.28):int(w * 0.72)] = True
+    return mask
+
+
+@pytest.fixture(scope="module")
+def photos(aligned):
+    images = [load_image(aligned / f"{i:06d}.jpg") for i in (1, 2, 5)]
+    return images, [eyes_mask(p.shape[:2]) for p in images]
+
+
+class Counting:
+    """A method wrapper that counts the model calls."""
+
+    def __init__(self, method):
+        self.method, self.calls = method, []
+
+    def __getattr__(self, name):
+        return getattr(self.method, name)
+
+
+def test_a_list_is_one_model_call_and_equals_the_photos_one_by_one(pipe, photos, monkeypatch):
+    images, masks = photos
+    calls = []
+    original = type(pipe.method).candidates
+    monkeypatch.setattr(type(pipe.method), "candidates",
+                        lambda self, *a, **k: calls.append(len(a[0])) or original(self, *a, **k))
+    batch = pipe(images, masks, candidates=2, seed=11)
+    assert calls == [3]                                     # one call on the three 64-px crops
+    calls.clear()
+    one_by_one = [pipe(img, m, candidates=2, seed=11, index=i) for i, (img, m) in enumerate(zip(images, masks))]
+    assert calls == [1, 1, 1]
+    for b, s, img, m in zip(batch, one_by_one, images, masks):
+        assert b.source == "face" and b.box == s.box and len(b.images) == 2
+        for x, y in zip(b.images, s.images):
+            assert np.array_equal(x, y)
+            assert np.array_equal(x[~m], img[~m])
+    # the same as the thin wrapper that other code calls
+    assert np.array_equal(inpaint_photo(images[1], masks[1], pipe.method, 2, seed=11, index=1).images[1],
+                          batch[1].images[1])
+
+
+def test_randomness_belongs_to_the_call(pipe, photos):
+    images, masks = photos
+    a = pipe(images[0], masks[0], candidates=2, seed=1)
+    b = pipe(images[0], masks[0], candidates=2, seed=2)
+    assert not np.array_equal(a.images[1], b.images[1])     # another seed, other candidates
+    assert np.array_equal(pipe(images[0], masks[0], candidates=2, seed=1).images[1], a.images[1])
+    g1 = pipe(images[0], masks[0], candidates=2, generator=torch.Generator().manual_seed(5))
+    g2 = pipe(images[0], masks[0], candidates=2, generator=torch.Generator().manual_seed(5))
+    g3 = pipe(images[0], masks[0], candidates=2, generator=torch.Generator().manual_seed(6))
+    assert np.array_equal(g1.images[1], g2.images[1]) and not np.array_equal(g1.images[1], g3.images[1])
+    with pytest.raises(ValueError, match="seed or generator"):
+        pipe(images[0], masks[0], seed=1, generator=torch.Generator())
+
+
+def test_two_threads_share_one_pipeline(pipe, photos):
+    images, masks = photos
+    expected = [pipe(images[i % 3], masks[i % 3], seed=i).images[0] for i in range(4)]
+    got: dict[int, np.ndarray] = {}
+    errors: list[BaseException] = []
+
+    def work(i):
+        try:
+            got[i] = pipe(images[i % 3], masks[i % 3], seed=i).images[0]
+        except BaseException as exc:    # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    assert all(np.array_equal(got[i], expected[i]) for i in range(4))
+    inpainter = pipe.method.inpainter
+    assert not any(p.requires_grad for p in (*inpainter.G.parameters(), *inpainter.D.parameters()))
+
+
+def test_input_arrays_are_converted_as_documented_or_refused(pipe, photos):
+    images, masks = photos
+    img, m = images[0], masks[0]
+    expected = pipe(img, m).images[0]
+    assert np.array_equal(pipe(img.astype(np.float32) / 255, m).images[0], expected)
+    assert np.array_equal(pipe(img.astype(np.uint16) * 257, m).images[0], expected)
+    assert np.array_equal(pipe(Image.fromarray(img), Image.fromarray(m.astype(np.uint8) * 255)).images[0], expected)
+    assert np.array_equal(pipe(img, m.astype(np.uint8)).images[0], expected)      # nonzero = hole
+    with pytest.raises(ValueError, match=r"\[0, 1\]"):
+        pipe(img.astype(np.float64), m)                      # 0-255 floats: ambiguous, refused
+    with pytest.raises(ValueError, match="0-255"):
+        pipe(img.astype(np.int32) * 300, m)
+    with pytest.raises(ValueError, match="alpha"):
+        pipe(np.dstack([img, img[..., :1]]), m)
+    with pytest.raises(ValueError, match="mask"):
+        pipe(img, m[:10])
+    with pytest.raises(TypeError, match="method"):
+        ganfill.Pipeline(None)
+    with pytest.raises(TypeError, match="method"):
+        inpaint_photo(img, m, None)
+    with pytest.raises(TypeError, match="method"):
+        ganfill.Pipeline.from_pretrained(3)
+    with pytest.raises(ValueError, match="unknown method"):
+        ganfill.Pipeline.from_pretrained("nope")
+    with pytest.raises(ValueError, match="device"):
+        ganfill.Pipeline.from_pretrained("telea", device="tpu")
+    with pytest.raises(ValueError, match="photo 1: .*mask"):
+        pipe([img, img], [m, m[:5]])
+
+
+def test_auto_is_resolved_in_one_place():
+    from ganfill.models.device import resolve_device
+
+    assert resolve_device("auto").type == ("cuda" if torch.cuda.is_available() else "cpu")
+    assert resolve_device(None) == resolve_device("auto") and resolve_device("cpu") == torch.device("cpu")
+    method = ganfill.Pipeline.from_pretrained("context-encoder", device="auto").method
+    assert method.device == resolve_device("auto")
+
+
+def test_full_size_methods_read_only_the_window_they_need(photos):
+    """Telea on a window around the hole equals Telea on the whole photo."""
+    import cv2
+
+    img = np.asarray(Image.fromarray(photos[0][0]).resize((356, 436)))
+    m = np.zeros(img.shape[:2], bool)
+    m[200:240, 100:250] = True
+    m[300:305, 40:45] = True
+    whole = cv2.inpaint(img, m.astype(np.uint8) * 255, 3.0, cv2.INPAINT_TELEA)
+    assert np.array_equal(inpaint_photo(img, m, "telea").images[0], whole)
+
+
+# ---------------------------------------------------------------- boxes, crops and memory
+
+def test_a_box_must_overlap_the_photo(pipe, photos):
+    img, m = photos[0][0], photos[1][0]
+    for box in (Box(6000, 6000, 10, 10), Box(30000, 30000, 10, 10), Box(-50, 0, 50, 50)):
+        with pytest.raises(ValueError, match="outside the 89x109 image") as info:
+            pipe(img, m, box=box)
+        assert "\n" not in str(info.value)
+
+
+def test_crop_square_copies_only_the_window():
+    image = np.arange(10 * 10 * 3, dtype=np.uint8).reshape(10, 10, 3)
+    assert np.array_equal(crop_square(image, Box(2, 3, 4, 4)), image[3:7, 2:6])
+    edge = crop_square(image, Box(-2, -3, 6, 6))
+    assert edge.shape == (6, 6, 3)
+    assert np.array_equal(edge[3:, 2:], image[:3, :4])
+    assert np.array_equal(edge[3 - 1, 2:], image[1, :4])          # mirrored about the edge row
+    assert np.array_equal(edge[3:, 2 - 2], image[:3, 2])          # and the edge column
+    far = crop_resized(image, Box(-10**6, -10**6, 2 * 10**6, 2 * 10**6), 64, 3)   # a 2-million-pixel square
+    assert far.shape == (64, 64, 3)
+    with pytest.raises(ValueError, match="outside"):
+        crop_square(image, Box(10, 0, 5, 5))
+
+
+PEAK = """
+import resource, sys
+from ganfill.cli import main
+try:
+    rc = main(sys.argv[2:])
+finally:
+    open(sys.argv[1], "w").write(str(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024))
+sys.exit(rc)
+"""
+
+
+def _cli_peak(tmp_path, env, *args) -> tuple[subprocess.CompletedProcess, int]:
+    """Run ``ganfill ARGS`` in a fresh process; its result and its peak resident memory in MB."""
+    report = tmp_path / "peak.txt"
+    r = subprocess.run([sys.executable, "-c", PEAK, report, *map(str, args)], capture_output=True, text=True,
+                       env=env, timeout=600)
+    return r, int(report.read_text())
+
+
+def test_boxes_and_wide_photos_cost_a_few_times_the_photo(aligned, tmp_path, subprocess_env):
+    small = tmp_path / "small.png"
+    Image.fromarray(np.full((512, 512, 3), 90, np.uint8)).save(small)
+    hole = np.zeros((512, 512), np.uint8)
+    hole[200:260, 200:300] = 255
+    Image.fromarray(hole).save(tmp_path / "small-mask.png")
+    for box in ("6000,6000,10,10", "30000,30000,10,10"):
+        r, peak = _cli_peak(tmp_path, subprocess_env, "inpaint", small, "--mask", tmp_path / "small-mask.png",
+                            "-o", tmp_path / "out.png", "--method", "lsgan", "--box", box)
+        assert r.returncode == 1 and r.stderr.count("\n") == 1 and "outside the 512x512 image" in r.stderr, r.stderr
+        assert peak < 1500
+
+    # 16000 x 4000 (64 megapixels, the limit): the face at the left end, a small hole at the right.
+    face = Image.open(aligned / "000003.jpg").convert("RGB")
+    face = np.asarray(face.resize((face.width * 5, face.height * 5), Image.BICUBIC))
+    wide = np.full((4000, 16000, 3), 120, np.uint8)
+    wide[100:100 + face.shape[0], 100:100 + face.shape[1]] = face
+    hole = np.zeros((4000, 16000), np.uint8)
+    hole[2000:2040, 15700:15800] = 255
+    wide[hole > 0] = 255                                   # the hole painted white: the fill must replace it
+    Image.fromarray(wide).save(tmp_path / "wide.png", compress_level=1)
+    Image.fromarray(hole).save(tmp_path / "wide-mask.png", compress_level=1)
+    del wide, hole
+    r, peak = _cli_peak(tmp_path, subprocess_env, "inpaint", tmp_path / "wide.png", "--mask",
+                        tmp_path / "wide-mask.png", "-o", tmp_path / "wide-out.png", "--method", "lsgan",
+                        "--box", "100,100,445,545")
+    assert r.returncode == 0, r.stderr
+    assert peak < 1500, f"{peak} MB"
+    out, before = np.asarray(Image.open(tmp_path / "wide-out.png")), np.asarray(Image.open(tmp_path / "wide.png"))
+    changed = (out != before).any(axis=2)
+    assert changed[2000:2040, 15700:15800].all()          # the whole hole is filled ...
+    assert changed.sum() == 40 * 100                      # ... and nothing else changed
