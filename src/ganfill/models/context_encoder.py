@@ -19,7 +19,7 @@ import torch
 from torch import nn
 
 from .gan import init_dcgan
-from .layers import conv_down
+from .layers import dcgan_down
 
 CE_CHANNELS = (64, 128, 256, 512)
 
@@ -80,12 +80,8 @@ class ContextEncoder(nn.Module):
             layers.append(nn.ReLU(inplace=True))
             return layers
 
-        self.encoder = nn.Sequential(
-            *conv_down(4, c1, False, slope),    # (c1) x 32 x 32
-            *conv_down(c1, c2, bn, slope),      # (c2) x 16 x 16
-            *conv_down(c2, c3, bn, slope),      # (c3) x 8 x 8
-            *conv_down(c3, c4, bn, slope),      # (c4) x 4 x 4: 512 x 4 x 4 at width 1
-        )
+        # (c1) x 32 x 32 ... (c4) x 4 x 4: 512 x 4 x 4 at width 1
+        self.encoder = nn.Sequential(*dcgan_down(4, (c1, c2, c3, c4), bn, slope))
         self.bottleneck = nn.Sequential(
             ChannelwiseFC(c4, 4),               # (c4) x 4 x 4, each channel on its own
             nn.Conv2d(c4, c4, 1),               # (c4) x 4 x 4, channels mixed

@@ -12,7 +12,7 @@ import torch
 from torch import nn
 
 from .gan import init_dcgan
-from .layers import conv_down
+from .layers import dcgan_down
 
 
 @dataclass
@@ -39,15 +39,10 @@ class LatentEncoder(nn.Module):
     def __init__(self, config: EncoderConfig):
         super().__init__()
         self.config = config
-        c1, c2, c3, c4 = config.channels()
-        bn, slope = config.batch_norm, config.leaky_slope
-        self.features = nn.Sequential(
-            *conv_down(4, c1, False, slope),            # (c1) x 32 x 32
-            *conv_down(c1, c2, bn, slope),              # (c2) x 16 x 16
-            *conv_down(c2, c3, bn, slope),              # (c3) x 8 x 8
-            *conv_down(c3, c4, bn, slope),              # (c4) x 4 x 4
-        )
-        self.head = nn.Sequential(nn.Flatten(), nn.Linear(c4 * 16, config.z_dim), nn.Tanh())  # z_dim
+        channels = config.channels()
+        # (c1) x 32 x 32 ... (c4) x 4 x 4 from image and mask
+        self.features = nn.Sequential(*dcgan_down(4, channels, config.batch_norm, config.leaky_slope))
+        self.head = nn.Sequential(nn.Flatten(), nn.Linear(channels[-1] * 16, config.z_dim), nn.Tanh())  # z_dim
         init_dcgan(self)
 
     def forward(self, image: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from .layers import conv_down
+from .layers import dcgan_down
 
 # The thesis's generator widths at 4x4, 8x8, 16x16 and 32x32.
 PAPER_G_CHANNELS = (1024, 512, 256, 128)
@@ -87,14 +87,10 @@ class Discriminator(nn.Module):
     def __init__(self, config: DiscriminatorConfig):
         super().__init__()
         self.config = config
-        c1, c2, c3, c4 = config.channels()
-        bn, slope = config.batch_norm, config.leaky_slope
+        channels = config.channels()
         self.net = nn.Sequential(
-            *conv_down(3, c1, False, slope),            # (c1) x 32 x 32
-            *conv_down(c1, c2, bn, slope),              # (c2) x 16 x 16
-            *conv_down(c2, c3, bn, slope),              # (c3) x 8 x 8
-            *conv_down(c3, c4, bn, slope),              # (c4) x 4 x 4
-            nn.Conv2d(c4, 1, 4, 1, 0),                  # 1 x 1 x 1
+            *dcgan_down(3, channels, config.batch_norm, config.leaky_slope),   # (c1) x 32 x 32 ... (c4) x 4 x 4
+            nn.Conv2d(channels[-1], 1, 4, 1, 0),                                # 1 x 1 x 1
         )
         init_dcgan(self)
 

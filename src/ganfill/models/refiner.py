@@ -26,7 +26,7 @@ import torch
 from torch import nn
 
 from .gan import init_dcgan
-from .layers import conv_down
+from .layers import conv_down, dcgan_down
 
 # The thesis's autoencoder widths at 32, 16, 8 and 4 px: the 4x4 code is 512 x 4 x 4 = 8,192 values.
 PAPER_AE_CHANNELS = (64, 128, 256, 512)
@@ -90,12 +90,8 @@ class PaperAutoencoder(nn.Module):
         super().__init__()
         c1, c2, c3, c4 = config.channels()
         bn, slope = config.batch_norm, config.leaky_slope
-        self.encoder = nn.Sequential(
-            *conv_down(4, c1, False, slope),        # (c1) x 32 x 32
-            *conv_down(c1, c2, bn, slope),          # (c2) x 16 x 16
-            *conv_down(c2, c3, bn, slope),          # (c3) x 8 x 8
-            *conv_down(c3, c4, bn, slope),          # (c4) x 4 x 4: the code, 512 x 4 x 4 = 8,192 at width 1
-        )
+        # (c1) x 32 x 32 ... (c4) x 4 x 4: the code, 512 x 4 x 4 = 8,192 at width 1
+        self.encoder = nn.Sequential(*dcgan_down(4, (c1, c2, c3, c4), bn, slope))
         self.decoder = nn.Sequential(
             *_up(c4, c3, bn, slope),            # (c3) x 8 x 8
             *_up(c3, c2, bn, slope),            # (c2) x 16 x 16

@@ -6,7 +6,16 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ..models.gan import LSGANLoss
+from ..models.gan import LOSS_VARIANTS, LSGANLoss
+
+
+def check_loss_options(loss: str, **weights: float) -> None:
+    """A ValueError for an unknown LSGAN loss (a key of LOSS_VARIANTS) or a negative loss weight."""
+    if loss not in LOSS_VARIANTS:
+        raise ValueError(f"unknown LSGAN loss {loss!r}; choose from {', '.join(LOSS_VARIANTS)}")
+    negative = [name for name, value in weights.items() if value < 0]
+    if negative:
+        raise ValueError(f"the loss weights must be >= 0 ({', '.join(negative)})")
 
 
 def discriminator_step(D: nn.Module, opt: torch.optim.Optimizer, loss: LSGANLoss, real: torch.Tensor,

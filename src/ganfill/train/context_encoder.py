@@ -20,9 +20,9 @@ import torch
 
 from ..models.context_encoder import CONTEXT_ENCODER_PRESETS, ContextEncoder, ContextEncoderConfig
 from ..models.gan import LOSS_VARIANTS, Discriminator, DiscriminatorConfig
-from .adversarial import discriminator_step, generator_loss
+from .adversarial import check_loss_options, discriminator_step, generator_loss
 from .loop import Recipe
-from .pictures import save_epoch_grid
+from .pictures import evaluated, save_epoch_grid
 from .seeding import seeded
 from .encoder import TRAIN_MASK_KINDS, random_masks
 from .refiner import hole_mean
@@ -43,10 +43,7 @@ class ContextEncoderTrainConfig:
 
     def __post_init__(self) -> None:
         self.mask_kinds = tuple(self.mask_kinds)
-        if self.loss not in LOSS_VARIANTS:
-            raise ValueError(f"unknown LSGAN loss {self.loss!r}; choose from {', '.join(LOSS_VARIANTS)}")
-        if self.adv_weight < 0 or self.rec_weight < 0:
-            raise ValueError("loss weights must be >= 0")
+        check_loss_options(self.loss, adv_weight=self.adv_weight, rec_weight=self.rec_weight)
 
 
 def context_encoder_config(name: str, adv_weight: float | None = None) -> ContextEncoderTrainConfig:
@@ -87,12 +84,10 @@ class ContextEncoderRecipe(Recipe):
             if adversarial else 0.0
 
         # (2) CE step: the hole's L2 plus pushing D(CE(y, M)) towards c, with D frozen.
-        self.opt_ce.zero_grad(set_to_none=True)
         rec = hole_mean((fake - real) ** 2, masks)
         adv = generator_loss(self.D, self.loss, fake) if adversarial else rec.new_zeros(())
         loss_g = self.config.rec_weight * rec + self.config.adv_weight * adv
-        loss_g.backward()
-        self.opt_ce.step()
+        self.update(self.opt_ce, loss_g)
         return {"loss_g": loss_g.item(), "rec_l2": rec.item(), "adv": adv.item(), "loss_d": loss_d}
 
     def epoch_end(self, out_dir: Path, epoch: int) -> None:
@@ -101,9 +96,5 @@ class ContextEncoderRecipe(Recipe):
             return
         truth = self.glimpse.to(self.device)
         masks = random_masks(len(truth), self.config.mask_kinds, seeded(0, "glimpse-masks")).to(self.device)
-        self.CE.eval()
-        with torch.no_grad():
-            out = self.CE(truth, masks)
-        self.CE.train()
         holed = truth * (1 - masks) + masks
-        save_epoch_grid([holed, out, truth], out_dir, "glimpses", epoch)
+        save_epoch_grid([holed, evaluated(self.CE, truth, masks), truth], out_dir, "glimpses", epoch)

@@ -20,7 +20,7 @@ from torch import nn
 from ..data import make_mask
 from ..models.encoder import EncoderConfig, LatentEncoder
 from .loop import Recipe
-from .pictures import save_epoch_grid
+from .pictures import evaluated, save_epoch_grid
 
 TRAIN_MASK_KINDS = ("center", "box", "free", "half")
 
@@ -70,9 +70,7 @@ class EncoderRecipe(Recipe):
         synth_l1 = F.l1_loss(rebuilt[n:], synth) if n_synth else real_l1.new_zeros(())
         latent = F.mse_loss(z[n:], z_true) if n_synth else real_l1.new_zeros(())
         loss = real_l1 + synth_l1 + self.config.latent_weight * latent
-        self.opt.zero_grad(set_to_none=True)
-        loss.backward()
-        self.opt.step()
+        self.update(self.opt, loss)
         return {"loss": loss.item(), "real_l1": real_l1.item(), "synth_l1": synth_l1.item(),
                 "latent_mse": latent.item()}
 
@@ -81,9 +79,7 @@ class EncoderRecipe(Recipe):
             return
         images = self.glimpse.to(self.device)
         masks = random_masks(len(images), self.config.mask_kinds, torch.Generator().manual_seed(0)).to(self.device)
-        self.E.eval()
         with torch.no_grad():
-            rebuilt = self.G(self.E(images, masks))
-        self.E.train()
+            rebuilt = self.G(evaluated(self.E, images, masks))
         holed = images * (1 - masks) + masks
         save_epoch_grid([holed, rebuilt, images], out_dir, "glimpses", epoch)

@@ -7,9 +7,9 @@ from pathlib import Path
 import torch
 
 from ..models.gan import GAN_PRESETS, LOSS_VARIANTS, Discriminator, GANConfig, Generator
-from .adversarial import discriminator_step, generator_loss
+from .adversarial import check_loss_options, discriminator_step, generator_loss
 from .loop import Recipe
-from .pictures import save_grid
+from .pictures import evaluated, save_grid
 from .seeding import seeded
 
 
@@ -36,10 +36,8 @@ class GANRecipe(Recipe):
 
     def g_step(self, fake: torch.Tensor) -> float:
         """(2) G step: push D(G(z)) towards c, D frozen."""
-        self.opt_g.zero_grad(set_to_none=True)
         loss_g = generator_loss(self.D, self.loss, fake)
-        loss_g.backward()
-        self.opt_g.step()
+        self.update(self.opt_g, loss_g)
         return loss_g.item()
 
     def train_step(self, real: torch.Tensor, gen: torch.Generator, step: int) -> dict[str, float]:
@@ -48,11 +46,7 @@ class GANRecipe(Recipe):
         return {"loss_d": d["loss_d"], "loss_g": self.g_step(fake), "d_real": d["d_real"], "d_fake": d["d_fake"]}
 
     def epoch_end(self, out_dir: Path, epoch: int) -> None:
-        self.G.eval()
-        with torch.no_grad():
-            samples = self.G(self.fixed_z)
-        self.G.train()
-        save_grid(samples, Path(out_dir) / "samples" / f"epoch-{epoch:03d}.png")
+        save_grid(evaluated(self.G, self.fixed_z), Path(out_dir) / "samples" / f"epoch-{epoch:03d}.png")
 
 
 def gan_config(name: str, loss: str | None = None) -> GANConfig:
@@ -62,7 +56,6 @@ def gan_config(name: str, loss: str | None = None) -> GANConfig:
         raise ValueError(f"unknown GAN config {name!r}; choose from {', '.join(GAN_PRESETS)}")
     config = copy.deepcopy(GAN_PRESETS[name])
     if loss is not None:
-        if loss not in LOSS_VARIANTS:
-            raise ValueError(f"unknown LSGAN loss {loss!r}; choose from {', '.join(LOSS_VARIANTS)}")
+        check_loss_options(loss)
         config.loss = loss
     return config

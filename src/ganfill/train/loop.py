@@ -57,6 +57,13 @@ class Recipe:
     def train_step(self, batch: torch.Tensor, gen: torch.Generator, step: int) -> dict[str, float]:
         raise NotImplementedError
 
+    @staticmethod
+    def update(opt: torch.optim.Optimizer, loss: torch.Tensor) -> None:
+        """One optimiser step on ``loss``."""
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+
     def epoch_end(self, out_dir: Path, epoch: int) -> None:
         """Write the epoch's pictures (samples, glimpses)."""
 

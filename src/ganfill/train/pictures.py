@@ -35,3 +35,14 @@ def sample_grid(G: torch.nn.Module, n: int, seed: int = 0):
 
     images = G(G.sample_z(n, seeded(seed, "sample")))
     return image_grid(to_uint8(images), int(max(1, round(n ** 0.5))))
+
+
+@torch.no_grad()
+def evaluated(module: torch.nn.Module, *inputs: torch.Tensor) -> torch.Tensor:
+    """``module(*inputs)`` in eval mode and without gradients, for an epoch's pictures; the module
+    is back in training mode after."""
+    module.eval()
+    try:
+        return module(*inputs)
+    finally:
+        module.train()

@@ -28,8 +28,9 @@ from torch import nn
 from ..models.gan import LOSS_VARIANTS
 from ..metrics import ssim_torch
 from ..models.refiner import REFINER_PRESETS, Refiner, RefinerConfig
+from .adversarial import check_loss_options
 from .loop import Recipe
-from .pictures import save_epoch_grid
+from .pictures import evaluated, save_epoch_grid
 from .seeding import seeded
 from .encoder import TRAIN_MASK_KINDS, random_masks
 
@@ -60,10 +61,7 @@ class RefinerTrainConfig:
         self.mask_kinds = tuple(self.mask_kinds)
         if self.input not in REFINER_INPUTS:
             raise ValueError(f"unknown refiner input {self.input!r}; choose from {', '.join(REFINER_INPUTS)}")
-        if self.adv_weight < 0 or self.ssim_weight < 0:
-            raise ValueError("the loss weights must be >= 0")
-        if self.adv_loss not in LOSS_VARIANTS:
-            raise ValueError(f"unknown LSGAN loss {self.adv_loss!r}; choose from {', '.join(LOSS_VARIANTS)}")
+        check_loss_options(self.adv_loss, adv_weight=self.adv_weight, ssim_weight=self.ssim_weight)
 
 
 # ---------------------------------------------------------------- completers
@@ -131,9 +129,7 @@ class RefinerRecipe(Recipe):
             # D is frozen and in eval mode: it only judges, it is not trained here.
             adv = self.adv.generator(self.D(out))
             loss = loss + self.config.adv_weight * adv
-        self.opt.zero_grad(set_to_none=True)
-        loss.backward()
-        self.opt.step()
+        self.update(self.opt, loss)
         with torch.no_grad():
             input_l1 = hole_mean((inputs - truth).abs(), masks)
         return {"loss": loss.item(), "hole_l1": hole_l1.item(), "input_l1": input_l1.item(), "adv": adv.item(),
@@ -148,8 +144,4 @@ class RefinerRecipe(Recipe):
             masks = random_masks(len(truth), self.config.mask_kinds, seeded(0, "glimpse-masks")).to(self.device)
             self._glimpse_input = (self.completer(truth, masks, seeded(0, "glimpse")).detach(), masks)
         inputs, masks = self._glimpse_input
-        self.R.eval()
-        with torch.no_grad():
-            out = self.R(inputs, masks)
-        self.R.train()
-        save_epoch_grid([inputs, out, truth], out_dir, "glimpses", epoch)
+        save_epoch_grid([inputs, evaluated(self.R, inputs, masks), truth], out_dir, "glimpses", epoch)
