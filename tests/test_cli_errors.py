@@ -1,0 +1,59 @@
+"""The CLI's error policy (one line for a user's mistake, a traceback for a bug, --debug to see the
+traceback behind a line) and the one export command with its export-KIND aliases."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from ganfill import weights
+from ganfill.cli import main
+
+
+def test_a_user_error_is_one_line(tmp_path, capsys, monkeypatch):
+    monkeypatch.delenv("GANFILL_DEBUG", raising=False)
+    assert main(["export", "gan", str(tmp_path / "missing.safetensors"), "-o", str(tmp_path / "o.safetensors")]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("ganfill: error: ") and "missing.safetensors" in err
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+
+
+@pytest.mark.parametrize("how", ["--debug first", "--debug last", "GANFILL_DEBUG=1"])
+def test_debug_shows_the_traceback_behind_the_line(tmp_path, capsys, monkeypatch, how):
+    monkeypatch.delenv("GANFILL_DEBUG", raising=False)
+    args = ["sample", "-n", "0", "-o", str(tmp_path / "s.png")]
+    if how == "--debug first":
+        args = ["--debug", *args]
+    elif how == "--debug last":
+        args = [*args, "--debug"]
+    else:
+        monkeypatch.setenv("GANFILL_DEBUG", "1")
+    assert main(args) == 1
+    err = capsys.readouterr().err
+    assert "Traceback" in err and "cmd_sample" in err
+    assert err.strip().splitlines()[-1] == "ganfill: error: -n must be at least 1"
+
+
+def test_a_value_error_from_inside_a_library_is_a_bug_with_its_traceback(tmp_path, monkeypatch):
+    def broken(kind, checkpoint, output, dtype=None):
+        np.zeros(3).reshape(2)      # numpy raises ValueError: a bug, not the user's input
+
+    monkeypatch.setattr(weights, "export", broken)
+    with pytest.raises(ValueError, match="reshape"):
+        main(["export", "gan", str(tmp_path / "c.safetensors"), "-o", str(tmp_path / "o.safetensors")])
+
+
+def test_export_kind_and_its_aliases_run_the_same_export(tmp_path, monkeypatch, capsys):
+    calls = []
+    monkeypatch.setattr(weights, "export", lambda kind, checkpoint, output: calls.append((kind, checkpoint, output)))
+    for kind in ("gan", "encoder", "refiner", "context-encoder"):
+        assert main(["export", kind, "ckpt.safetensors", "-o", "out.safetensors"]) == 0
+        assert main([f"export-{kind}", "ckpt.safetensors", "-o", "out.safetensors"]) == 0
+        assert calls[-1] == calls[-2] and calls[-1][0] == kind
+    with pytest.raises(SystemExit):
+        main(["export", "photoshop", "ckpt.safetensors", "-o", "out.safetensors"])
+
+
+def test_export_of_an_unknown_kind_is_a_clear_error():
+    with pytest.raises(ValueError, match="unknown kind of weights 'photoshop'"):
+        weights.export("photoshop", "c", "o")
