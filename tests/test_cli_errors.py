@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from ganfill import weights
-from ganfill.cli import main
+from ganfill.cli import EXPORT_KINDS, main
 
 
 def test_a_user_error_is_one_line(tmp_path, capsys, monkeypatch):
@@ -52,6 +52,7 @@ def test_export_kind_and_its_aliases_run_the_same_export(tmp_path, monkeypatch, 
         assert calls[-1] == calls[-2] and calls[-1][0] == kind
     with pytest.raises(SystemExit):
         main(["export", "photoshop", "ckpt.safetensors", "-o", "out.safetensors"])
+    assert set(EXPORT_KINDS) == set(weights.EXPORTERS)   # the parser's list (kept light: no torch) agrees
 
 
 def test_export_of_an_unknown_kind_is_a_clear_error():
