@@ -239,3 +239,23 @@ def test_boxes_and_wide_photos_cost_a_few_times_the_photo(aligned, tmp_path, sub
     changed = (out != before).any(axis=2)
     assert changed[2000:2040, 15700:15800].all()          # the whole hole is filled ...
     assert changed.sum() == 40 * 100                      # ... and nothing else changed
+
+
+def test_cli_folder_runs_in_batches_and_seeds_each_photo_by_its_place(aligned, tmp_path, subprocess_env, pipe):
+    images, masks, out = tmp_path / "images", tmp_path / "masks", tmp_path / "out"
+    images.mkdir()
+    masks.mkdir()
+    names = ("000001", "000002", "000005")
+    for name in names:
+        (images / f"{name}.jpg").write_bytes((aligned / f"{name}.jpg").read_bytes())
+        Image.fromarray(eyes_mask((109, 89)).astype(np.uint8) * 255).save(masks / f"{name}.png")
+    (images / "broken.png").write_bytes(b"not a png at all")
+    Image.fromarray(eyes_mask((109, 89)).astype(np.uint8) * 255).save(masks / "broken.png")
+    r = subprocess.run([sys.executable, "-m", "ganfill", "inpaint", images, "--mask-dir", masks, "-o", out,
+                        "--method", "lsgan", "--seed", "3", "--device", "cpu", "--no-progress"],
+                       capture_output=True, text=True, env=subprocess_env, timeout=600)
+    assert r.returncode == 1 and "inpainted 3 of 4 images" in r.stdout and "broken.png" in r.stderr, r.stderr
+    for index, name in enumerate(names):
+        photo = load_image(images / f"{name}.jpg")
+        expected = pipe(photo, eyes_mask(photo.shape[:2]), seed=3, index=index).images[0]
+        assert np.array_equal(load_image(out / f"{name}.png"), expected)

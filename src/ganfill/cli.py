@@ -101,10 +101,10 @@ def _check_output(path: Path) -> None:
         raise UserError(f"{path}: output must end in .png, .jpg or .webp")
 
 
-def _inpaint_file(method, image_path: Path, mask_path: Path, output: Path, args) -> list[Path]:
-    """One photo through :func:`ganfill.photo.inpaint_photo`; returns the files written."""
+def _prepare_file(pipe, image_path: Path, mask_path: Path, args):
+    """Load one photo and its mask and cut the model's crop -> (photo, mask, prepared); a one-line
+    error (ValueError, OSError) for a bad file, a box outside the photo, no face, ..."""
     from .data import load_mask, load_photo, resize_mask
-    from .photo import inpaint_photo
 
     photo = load_photo(image_path)
     h, w = photo.rgb.shape[:2]
@@ -113,17 +113,31 @@ def _inpaint_file(method, image_path: Path, mask_path: Path, output: Path, args)
         print(f"ganfill: warning: {mask_path.name}: mask is {mask.shape[1]}x{mask.shape[0]}, image is {w}x{h}; "
               f"resizing the mask (nearest neighbour)", file=sys.stderr)
         mask = resize_mask(mask, (h, w))
-    done = inpaint_photo(photo.rgb, mask, method, args.candidates, args.box, args.crop, seed=args.seed)
-    if done.source == "no hole":
+    prepared = pipe.prepare(photo.rgb, mask, args.box, args.crop)
+    if prepared.source == "no hole":
         print(f"ganfill: {mask_path.name}: the mask has no hole; writing the image unchanged", file=sys.stderr)
-    results = [photo.with_fill(image, mask) for image in done.images]
+    return photo, mask, prepared
+
+
+def _write_results(photo, mask, done, output: Path, args) -> list[Path]:
+    """Write the K results of one photo; returns the files written."""
     paths = _output_paths(output, args.candidates)
-    for path, result in zip(paths, results):
+    for path, image in zip(paths, done.images):
         # The photo writes itself: its ICC profile, EXIF and DPI go with it; RGBA to JPEG is
         # composited on white as the model saw it, with a warning.
-        for line in photo.save(result, path):
+        for line in photo.save(photo.with_fill(image, mask), path):
             print(f"ganfill: warning: {line}", file=sys.stderr)
     return paths
+
+
+#: a folder is filled this many photos at a time (one model call for all their crops) ...
+BATCH_PHOTOS = 16
+#: ... and fewer when their pixels add up to more than this (one photo at the size limit)
+BATCH_PIXELS = 64_000_000
+
+
+def _one_line(exc: BaseException) -> str:
+    return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
 
 
 def _batch_outputs(images: list[Path], root: Path, out_dir: Path, k: int) -> dict[Path, Path]:
@@ -166,7 +180,8 @@ def _mask_for(stem: str, mask_dir: Path) -> Path:
 def cmd_inpaint(args) -> int:
     from .data import list_images
     from .data.faces import Box
-    from .methods import get_method, method_options
+    from .methods import method_options
+    from .pipeline import Pipeline
 
     if args.candidates < 1:
         raise UserError("--candidates must be at least 1")
@@ -187,34 +202,74 @@ def cmd_inpaint(args) -> int:
     if args.output.suffix.lower() in (".jpg", ".jpeg"):
         print("ganfill: warning: JPEG is lossy, so pixels outside the hole will not stay exactly as they were; "
               "write .png to keep them", file=sys.stderr)
-    options = {"iterations": args.iterations, "device": args.device}
+    options = {"iterations": args.iterations}
     accepted = method_options(args.method)
     for key in ("iterations",):
         if options[key] is not None and key not in accepted:
             raise UserError(f"method {args.method!r} takes no --{key}")
-    method = get_method(args.method, **{k: v for k, v in options.items() if k in accepted and v is not None})
-    if args.candidates > 1 and not method.gives_candidates:   # before a whole folder fails file by file
+    pipe = Pipeline.from_pretrained(args.method, device=args.device,
+                                    **{k: v for k, v in options.items() if v is not None})
+    if args.candidates > 1 and not pipe.method.gives_candidates:   # before a whole folder fails file by file
         raise UserError(f"method {args.method!r} gives a single answer; several candidates need an lsgan method")
-    images = list_images(args.image) if batch else [args.image]
 
     if not batch:
-        paths = _inpaint_file(method, args.image, args.mask, args.output, args)
+        photo, mask, prepared = _prepare_file(pipe, args.image, args.mask, args)
+        done = pipe.run([prepared], args.candidates, args.seed)[0]
+        paths = _write_results(photo, mask, done, args.output, args)
         print("wrote " + ", ".join(str(p) for p in paths))
         return 0
 
     from tqdm import tqdm
 
+    images = list_images(args.image)
     outputs = _batch_outputs(images, args.image, args.output, args.candidates)   # name clashes: before any work
     failures: list[str] = []
     written = 0
-    for path in tqdm(images, desc="inpainting", unit="image", disable=args.no_progress, dynamic_ncols=True):
+    progress = tqdm(total=len(images), desc="inpainting", unit="image", disable=args.no_progress, dynamic_ncols=True)
+    pending: list[tuple[int, Path, tuple]] = []     # (index in the folder, file, (photo, mask, prepared))
+
+    def flush() -> None:
+        """Fill the pending photos with one model call, then write each; a failure is that file's."""
+        nonlocal written
+        if not pending:
+            return
+        try:
+            results = pipe.run([item[2][2] for item in pending], args.candidates, args.seed,
+                               [item[0] for item in pending])
+        except ValueError:
+            results = []         # one photo spoiled the batch: run each alone, so only it fails
+            for index, path, (_, _, prepared) in pending:
+                try:
+                    results.append(pipe.run([prepared], args.candidates, args.seed, [index])[0])
+                except ValueError as exc:
+                    results.append(exc)
+        for (index, path, (photo, mask, _)), done in zip(pending, results):
+            try:
+                if isinstance(done, Exception):
+                    raise done
+                _write_results(photo, mask, done, outputs[path], args)
+                written += 1
+            except (UserError, ValueError, OSError) as exc:
+                failures.append(f"{path.relative_to(args.image)}: {_one_line(exc)}")
+        progress.update(len(pending))
+        pending.clear()
+
+    for index, path in enumerate(images):
         rel = path.relative_to(args.image)
         try:
-            mask = args.mask if args.mask is not None else _mask_for(path.stem, args.mask_dir / rel.parent)
-            _inpaint_file(method, path, mask, outputs[path], args)
-            written += 1
+            mask_path = args.mask if args.mask is not None else _mask_for(path.stem, args.mask_dir / rel.parent)
+            loaded = _prepare_file(pipe, path, mask_path, args)
         except (UserError, ValueError, OSError) as exc:
-            failures.append(f"{rel}: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}")
+            failures.append(f"{rel}: {_one_line(exc)}")
+            progress.update(1)
+            continue
+        if pending and (len(pending) >= BATCH_PHOTOS or
+                        sum(item[2][0].rgb.shape[0] * item[2][0].rgb.shape[1] for item in pending)
+                        + loaded[0].rgb.shape[0] * loaded[0].rgb.shape[1] > BATCH_PIXELS):
+            flush()
+        pending.append((index, path, loaded))
+    flush()
+    progress.close()
     print(f"inpainted {written} of {len(images)} images into {args.output}"
           + (f"; {len(failures)} failed:" if failures else ""))
     for line in failures:
@@ -356,7 +411,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default: this machine only)")
     p.add_argument("--port", type=int, default=8000)
     p.add_argument("--method", default="lsgan+ae", help="the default method of a request")
-    p.add_argument("--device", default="cpu", choices=["auto", "cpu", "cuda"])
+    p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"],
+                   help="where the networks run (auto: a CUDA GPU if there is one, as ganfill inpaint)")
     p.add_argument("--max-upload-mb", type=float, default=20.0, help="per request (image and mask together)")
     p.add_argument("--max-queue", type=int, default=8, help="requests running or waiting; more get 503")
     p.add_argument("--workers", type=int, default=1, help="requests computed at once")

@@ -15,7 +15,8 @@ from __future__ import annotations
 from typing import Sequence
 
 from .data.faces import Box
-from .methods import InpaintMethod, get_method, method_options
+from . import methods
+from .methods import InpaintMethod
 from .models.device import resolve_device
 from .photo import PhotoResult, PreparedPhoto, as_method, inpaint_photos, prepare_photo
 
@@ -40,11 +41,11 @@ class Pipeline:
             raise TypeError(f"method must be a registry name (see `ganfill methods`), got {type(method).__name__}"
                             + ("; to wrap a loaded method, use Pipeline(method)"
                                if isinstance(method, InpaintMethod) else ""))
-        if "device" in method_options(method):
+        if "device" in methods.method_options(method):
             options["device"] = resolve_device(device)
         else:
             resolve_device(device)    # a bad device name is an error even for a method that ignores it
-        return cls(get_method(method, **options))
+        return cls(methods.get_method(method, **options))
 
     @property
     def name(self) -> str:

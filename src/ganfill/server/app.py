@@ -1,7 +1,7 @@
 """The web page and REST API: ``ganfill serve``.
 
-One engine behind both: :func:`ganfill.photo.inpaint_photo` with a registry method, the same call
-as ``ganfill inpaint``.  Built to be exposed with care:
+One engine behind both: a :class:`ganfill.Pipeline` with a registry method, the same as
+``ganfill inpaint``.  Built to be exposed with care:
 
 * the request body is counted while it arrives and refused past the upload limit (413, nothing
   large read or written), slow headers and slow bodies are cut off (408), idle connections
@@ -37,7 +37,7 @@ MAX_CANDIDATES = 8
 @dataclass
 class ServerConfig:
     method: str = "lsgan+ae"        # the default method of a request
-    device: str = "cpu"
+    device: str = "auto"            # as ganfill inpaint: a CUDA GPU if there is one
     max_upload_mb: float = 20.0     # per request: the image and the mask together
     max_queue: int = 8              # requests running or waiting; more get 503
     workers: int = 1                # requests computed at once
@@ -67,17 +67,17 @@ class Engine:
         self._pending = 0
 
     def method(self, name: str):
-        """The method called ``name``, built once: the seed is given per call, so the set of loaded
-        models is bounded by the registry, whatever the requests ask."""
-        from ..methods import get_method, method_options
+        """The method called ``name``, loaded once (as a :class:`ganfill.Pipeline` would load it):
+        the seed is given per call, so the set of loaded models is bounded by the registry,
+        whatever the requests ask."""
+        from ..methods import method_options
+        from ..pipeline import Pipeline
 
-        accepted = method_options(name)      # ValueError for an unknown name
-        options = {k: v for k, v in (("device", self.config.device),) if k in accepted}
-        key = name
+        method_options(name)                 # ValueError for an unknown name
         with self._lock:
-            if key not in self._methods:
-                self._methods[key] = get_method(name, **options)
-            return self._methods[key]
+            if name not in self._methods:
+                self._methods[name] = Pipeline.from_pretrained(name, device=self.config.device).method
+            return self._methods[name]
 
     def loaded(self) -> list[str]:
         with self._lock:
@@ -196,15 +196,16 @@ def _inpaint_bytes(engine: Engine, image_bytes: bytes, mask_bytes: bytes, method
     """The work of one request, on a worker thread; raises ValueError for bad input."""
     from ..data import load_mask, load_photo, resize_mask
     from ..data.faces import Box
-    from ..photo import inpaint_photo
+    from ..pipeline import Pipeline
 
     photo = load_photo(image_bytes, "image")
     hole = load_mask(mask_bytes, label="mask")
     h, w = photo.rgb.shape[:2]
     if hole.shape != (h, w):
         hole = resize_mask(hole, (h, w))
-    done = inpaint_photo(photo.rgb, hole, engine.method(method), candidates, Box.parse(box) if box else None,
-                         crop, seed=seed)
+    # The loaded method in a pipeline for this call (a pipeline holds no state of its own).
+    done = Pipeline(engine.method(method))(photo.rgb, hole, candidates, seed=seed,
+                                           box=Box.parse(box) if box else None, crop=crop)
     images = [_png(photo.with_fill(result, hole), photo.icc) for result in done.images]
     return images, {"method": method, "source": done.source, "box": str(done.box) if done.box else None}
 
