@@ -468,8 +468,7 @@ def main(argv: list[str] | None = None) -> int:
             raise           # a bug: its traceback, not a one-line message
         if args.debug or os.environ.get("GANFILL_DEBUG", "") not in ("", "0"):
             traceback.print_exc()
-        msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        print(f"ganfill: error: {msg}", file=sys.stderr)
+        print(f"ganfill: error: {_one_line(exc)}", file=sys.stderr)
         return EXIT_ERROR
     finally:
         if previous is not None:
