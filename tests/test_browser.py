@@ -48,7 +48,10 @@ def test_paint_a_stroke_and_get_the_face_back(server, browser, data_root, tmp_pa
     from selenium.webdriver.support import expected_conditions as EC
     from selenium.webdriver.support.ui import Select, WebDriverWait
 
-    photo = data_root / "celeba-wild" / "test" / "22716.jpg"      # a test face, in no training set
+    from skimage import data as skdata
+
+    photo = tmp_path / "astronaut.png"          # scikit-image's astronaut: a photo in no training set
+    Image.fromarray(skdata.astronaut()).save(photo)
     original = np.asarray(Image.open(photo).convert("RGB"))
     browser.get(server)
     wait = WebDriverWait(browser, 60)

@@ -164,17 +164,18 @@ def test_upload_limit(face, hole):
     assert r.status_code == 413 and "limit" in r.json()["detail"]
 
 
-class SlowMethod:
-    """Stands in for a registry method; holds its worker for ``seconds``."""
+from ganfill.inpaint.base import InpaintMethod  # noqa: E402
 
-    fixed_size = None
+
+class SlowMethod(InpaintMethod):
+    """Stands in for a registry method; holds its worker for ``seconds``."""
 
     def __init__(self, seconds: float):
         self.seconds = seconds
 
-    def candidates(self, images, masks, k, seed=0, start=0):
+    def inpaint_one(self, image, mask):
         time.sleep(self.seconds)
-        return images[:, None].repeat(k, axis=1)
+        return image
 
 
 def test_a_full_queue_answers_503_at_once_and_a_slow_request_504(face, hole):
