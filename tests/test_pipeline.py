@@ -259,3 +259,23 @@ def test_cli_folder_runs_in_batches_and_seeds_each_photo_by_its_place(aligned, t
         photo = load_image(images / f"{name}.jpg")
         expected = pipe(photo, eyes_mask(photo.shape[:2]), seed=3, index=index).images[0]
         assert np.array_equal(load_image(out / f"{name}.png"), expected)
+
+
+def test_the_server_answers_a_box_outside_the_photo_with_400(photos):
+    import io
+
+    from fastapi.testclient import TestClient
+
+    from ganfill.server.app import ServerConfig, create_app
+
+    def png(array):
+        buf = io.BytesIO()
+        Image.fromarray(array).save(buf, format="PNG")
+        return buf.getvalue()
+
+    img, m = photos[0][0], photos[1][0]
+    client = TestClient(create_app(ServerConfig(method="telea", warm_up=False)))
+    files = {"image": ("i.png", png(img)), "mask": ("m.png", png(m.astype(np.uint8) * 255))}
+    for box in ("6000,6000,10,10", "30000,30000,10,10"):
+        r = client.post("/api/inpaint", files=files, data={"box": box})   # telea: the box is checked all the same
+        assert r.status_code == 400 and "outside the 89x109 image" in r.json()["detail"], r.text

@@ -179,6 +179,8 @@ def prepare_photo(image, mask, method: InpaintMethod, box: Box | None = None, cr
 
     image = as_image(image)
     mask = as_mask(mask, image.shape[:2])
+    if box is not None:
+        check_box(box, image.shape)      # for every method, even those that need no crop
     if not mask.any():
         return PreparedPhoto(image, mask, source="no hole")
     if mask.all():
