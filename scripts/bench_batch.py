@@ -1,0 +1,46 @@
+"""Photos filled one at a time against one batched call of ganfill.Pipeline: 16 aligned CelebA
+photos (89 x 109, a hole over the eyes), lsgan+ae, one CPU thread.
+
+    .venv/bin/python scripts/bench_batch.py            # numbers in docs/photos.md
+"""
+
+import time
+
+import numpy as np
+import torch
+
+import ganfill
+from ganfill.data import default_data_root, load_image
+
+torch.set_num_threads(1)
+root = default_data_root() / "celeba-aligned"
+photos = [load_image(root / f"{i:06d}.jpg") for i in range(1, 40)]
+
+
+def eyes(shape):
+    h, w = shape
+    m = np.zeros((h, w), bool)
+    m[int(h * .44):int(h * .58), int(w * .28):int(w * .72)] = True
+    return m
+
+
+pipe = ganfill.Pipeline.from_pretrained("lsgan+ae", device="cpu")
+ok = []
+for p in photos:
+    try:
+        pipe.prepare(p, eyes(p.shape[:2]))      # photos where the detector finds the face
+        ok.append(p)
+    except ValueError:
+        pass
+ok = ok[:16]
+masks = [eyes(p.shape[:2]) for p in ok]
+pipe(ok[:2], masks[:2])                          # warm-up
+for rep in range(2):
+    t = time.perf_counter()
+    pipe(ok, masks)
+    b = (time.perf_counter() - t) / len(ok)
+    t = time.perf_counter()
+    for i, (p, m) in enumerate(zip(ok, masks)):
+        pipe(p, m, index=i)
+    s = (time.perf_counter() - t) / len(ok)
+    print(f"{len(ok)} photos: batched {b:.3f} s/photo, one at a time {s:.3f} s/photo")
