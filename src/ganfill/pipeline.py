@@ -49,7 +49,7 @@ class Pipeline:
 
     @property
     def name(self) -> str:
-        return self.method.name
+        return getattr(self.method, "name", type(self.method).__name__)
 
     def prepare(self, image, mask, box: Box | None = None, crop: str = "face") -> PreparedPhoto:
         """Check one photo and cut the crop the model sees (see :func:`ganfill.photo.prepare_photo`);
