@@ -1,6 +1,7 @@
 """The markdown tables of docs/results.md, from the evaluator's JSON files in docs/results/.
 
-    python scripts/results_tables.py            # prints one table per mask kind
+    python scripts/results_tables.py            # the 64-px tables (the thesis's protocol), per mask kind
+    python scripts/results_tables.py wild       # the 256-px in-the-wild tables (wild-MASK-GROUP.json)
 """
 import json
 from pathlib import Path
@@ -50,6 +51,46 @@ def table(kind: str) -> str:
     return "\n".join(lines)
 
 
+WILD_ORDER = ["mean", "telea", "navier-stokes", "biharmonic", "context-encoder", "lsgan-yeh", "lsgan", "ae-only",
+              "lsgan+ae-paper", "lsgan+ae"]
+
+
+def wild_rows(kind: str) -> dict:
+    """Every method's scores on celeba-wild/test for mask ``kind``, merged from its group files."""
+    rows = {}
+    for path in sorted(RESULTS.glob(f"wild-{kind}-*.json")):
+        rows.update(json.loads(path.read_text())["methods"])
+    return rows
+
+
+def wild_table(kind: str) -> str:
+    rows = wild_rows(kind)
+    if not rows:
+        return "(not measured)"
+    order = [n for n in WILD_ORDER if n in rows] + sorted(n for n in rows if n not in WILD_ORDER)
+    best = {k: max(m.get(k, float("-inf")) for m in rows.values()) for k in ("psnr", "ssim", "hole_psnr")}
+    best["fd_dlib"] = min(m.get("fd_dlib", float("inf")) for m in rows.values())
+    best["identity"] = min(m.get("identity", float("inf")) for m in rows.values())
+
+    def cell(m, key, fmt):
+        if key not in m:
+            return "–"
+        text = format(m[key], fmt)
+        return f"**{text}**" if m[key] == best.get(key) else text
+
+    lines = ["| method | faces | PSNR | SSIM | hole-PSNR | sharpness | FD-dlib | identity | s / image |",
+             "|---|---|---|---|---|---|---|---|---|"]
+    for name in order:
+        m = rows[name]
+        lines.append(f"| `{name}` | {m['n_images']:,} | {cell(m, 'psnr', '.2f')} | {cell(m, 'ssim', '.4f')} | "
+                     f"{cell(m, 'hole_psnr', '.2f')} | {cell(m, 'sharpness', '.3f')} | {cell(m, 'fd_dlib', '.4f')} | "
+                     f"{cell(m, 'identity', '.3f')} | {m['sec_per_image']:.3f} |")
+    return "\n".join(lines)
+
+
 if __name__ == "__main__":
+    import sys
+
+    wild = sys.argv[1:] == ["wild"]
     for kind in ("center", "free", "box", "half"):
-        print(f"### {kind}\n\n{table(kind)}\n")
+        print(f"### {kind}\n\n{wild_table(kind) if wild else table(kind)}\n")
