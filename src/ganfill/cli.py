@@ -207,7 +207,8 @@ def cmd_inpaint(args) -> int:
     for key in ("iterations",):
         if options[key] is not None and key not in accepted:
             raise UserError(f"method {args.method!r} takes no --{key}")
-    pipe = Pipeline.from_pretrained(args.method, device=args.device,
+    detail = {} if args.detail is None else {"detail": args.detail}
+    pipe = Pipeline.from_pretrained(args.method, device=args.device, **detail,
                                     **{k: v for k, v in options.items() if v is not None})
     if args.candidates > 1 and not pipe.method.gives_candidates:   # before a whole folder fails file by file
         raise UserError(f"method {args.method!r} gives a single answer; several candidates need an lsgan method")
@@ -326,7 +327,7 @@ def cmd_evaluate(args) -> int:
     report, images, masks, results = evaluate(data, args.mask, methods, args.limit, args.seed, args.batch_size,
                                               progress=not args.no_progress, method_limits=limits,
                                               device=args.device, candidates=args.candidates,
-                                              face_metrics=not args.no_face_metrics,
+                                              face_metrics=not args.no_face_metrics, detail=args.detail,
                                               warn=lambda line: print(f"ganfill: {line}", file=sys.stderr))
     print(format_table(report))
     if args.json:
@@ -404,6 +405,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--iterations", type=int, default=None, help="latent-search iterations (lsgan methods)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+    p.add_argument("--detail", action=argparse.BooleanOptionalAction, default=None,
+                   help="fixed-size methods: add the photo's own fine detail where the face crop is larger "
+                        "than the model's size (default: as docs/results.md's measurement chose)")
     p.add_argument("--no-progress", action="store_true")
     p.set_defaults(func=cmd_inpaint)
 
@@ -438,6 +442,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="K candidates per image from the methods that give several: adds `diversity`; "
                         "the other columns score candidate 1")
     p.add_argument("--no-face-metrics", action="store_true", help="skip fd_dlib and identity (dlib)")
+    p.add_argument("--detail", action=argparse.BooleanOptionalAction, default=None,
+                   help="fixed-size methods on larger images: add the photo's own fine detail above the "
+                        "model's size, as `ganfill inpaint --detail` (default: as for ganfill inpaint)")
     p.add_argument("--json", type=Path, default=None)
     p.add_argument("--grid", type=Path, default=None)
     p.add_argument("--no-progress", action="store_true")

@@ -13,6 +13,7 @@ import numpy as np
 from .data import FaceFolder, make_masks, save_image_atomic
 from .methods import get_method, method_class, method_options
 from .metrics import diversity, score_batch, sharpness
+from .photo import DETAIL
 from .viz import image_grid
 
 
@@ -32,33 +33,38 @@ def masked_input(images: np.ndarray, masks: np.ndarray, fill: int = 255) -> np.n
     return out
 
 
-def _through_photo_path(method, images: np.ndarray, masks: np.ndarray, k: int, seed: int, start: int) -> np.ndarray:
+def _through_photo_path(method, images: np.ndarray, masks: np.ndarray, k: int, seed: int, start: int,
+                        detail: bool | None = None) -> np.ndarray:
     """A fixed-size method on images of another size, as a user's photo takes it: the crop is the
-    whole image, then the model, the upscale and the seam of :func:`ganfill.photo.inpaint_photo`."""
+    whole image, then the model, the upscale (``detail``: None = the photo path's default) and the
+    seam of :func:`ganfill.photo.inpaint_photo`."""
     from .data.faces import Box
     from .photo import inpaint_photo
 
     h, w = images.shape[1:3]
     whole = Box(0, 0, w, h)
-    return np.stack([np.stack(inpaint_photo(img, m, method, k, box=whole, seed=seed, index=start + i).images)
+    detail = DETAIL if detail is None else detail
+    return np.stack([np.stack(inpaint_photo(img, m, method, k, box=whole, seed=seed, index=start + i,
+                                            detail=detail).images)
                      for i, (img, m) in enumerate(zip(images, masks))])
 
 
-def run_method(method, images: np.ndarray, masks: np.ndarray, k: int = 1, seed: int = 0, start: int = 0
-               ) -> np.ndarray:
+def run_method(method, images: np.ndarray, masks: np.ndarray, k: int = 1, seed: int = 0, start: int = 0,
+               detail: bool | None = None) -> np.ndarray:
     """``k`` candidates of ``method`` for a batch -> uint8 ``(N, k, H, W, 3)``; image ``i`` is seeded
-    from ``(seed, start + i)`` whatever the batch it is in."""
+    from ``(seed, start + i)`` whatever the batch it is in.  ``detail``: as the photo path's."""
     if method.fixed_size and method.fixed_size != images.shape[1]:
-        return _through_photo_path(method, images, masks, k, seed, start)
+        return _through_photo_path(method, images, masks, k, seed, start, detail)
     return method.candidates(images, masks, k, seed, start)
 
 
 def evaluate_method(name: str, images: np.ndarray, masks: np.ndarray, batch_size: int = 64,
                     progress: bool = False, options: dict | None = None, seed: int = 0, candidates: int = 1,
-                    truth_descriptors: np.ndarray | None = None) -> MethodResult:
+                    truth_descriptors: np.ndarray | None = None, detail: bool | None = None) -> MethodResult:
     """Run method ``name`` over uint8 ``images`` ``(N, S, S, 3)`` with bool ``masks`` ``(N, S, S)``
     and score candidate 1 of each; ``diversity`` when ``candidates`` > 1; ``fd_dlib`` and
-    ``identity`` when the originals' descriptors are given."""
+    ``identity`` when the originals' descriptors are given.  ``detail``: whether a fixed-size
+    method's fill gets the photo's own fine detail (None: the photo path's default)."""
     method = get_method(name, **(options or {}))
     if candidates > 1 and not method.gives_candidates:
         raise ValueError(f"method {name!r} gives a single answer; --candidates needs a method that gives several")
@@ -71,7 +77,8 @@ def evaluate_method(name: str, images: np.ndarray, masks: np.ndarray, batch_size
     elapsed = 0.0
     for i in range(0, len(images), batch_size):
         tic = time.perf_counter()
-        out = run_method(method, images[i:i + batch_size], masks[i:i + batch_size], candidates, seed, start=i)
+        out = run_method(method, images[i:i + batch_size], masks[i:i + batch_size], candidates, seed, start=i,
+                         detail=detail)
         elapsed += time.perf_counter() - tic
         outputs[i:i + batch_size] = out[:, 0]
         if candidates > 1:
@@ -107,12 +114,14 @@ def image_side(folder: str | os.PathLike) -> int:
 def evaluate(data: str | os.PathLike, mask_kind: str, methods: list[str], limit: int | None = None,
              seed: int = 0, batch_size: int = 64, progress: bool = False,
              method_limits: dict[str, int] | None = None, device: str = "cpu", candidates: int = 1,
-             face_metrics: bool = True, warn=print) -> tuple[dict, np.ndarray, np.ndarray, list[MethodResult]]:
+             face_metrics: bool = True, warn=print, detail: bool | None = None
+             ) -> tuple[dict, np.ndarray, np.ndarray, list[MethodResult]]:
     """Score ``methods`` on the first ``limit`` images of ``data`` (sorted by file name), at the
     images' own size; masks scale with it.
 
     ``method_limits`` lets a slow method run on only its first N of those images.  ``face_metrics``
     adds ``fd_dlib`` and ``identity`` when dlib is installed (else ``warn`` says once why not).
+    ``detail``: the photo path's detail above the model's size on or off (None: its default).
     Returns the JSON-ready report, the images, the masks and the per-method results.
     """
     for name in methods:  # fail on a typo before any slow work
@@ -139,9 +148,9 @@ def evaluate(data: str | os.PathLike, mask_kind: str, methods: list[str], limit:
         options = {"device": device} if "device" in method_options(name) else {}
         k = candidates if method_class(name).gives_candidates else 1
         results.append(evaluate_method(name, images[:n], masks[:n], batch_size, progress, options, seed, k,
-                                       truth_descriptors))
+                                       truth_descriptors, detail))
     report = {"mask": mask_kind, "n_images": len(images), "size": side, "seed": seed, "data": str(data),
-              "device": device, "candidates": candidates,
+              "device": device, "candidates": candidates, "detail": DETAIL if detail is None else detail,
               **({"skipped": skipped} if skipped else {}),
               "methods": {r.name: {**{k: round(v, 4) for k, v in r.scores.items()},
                                    "sec_per_image": round(r.sec_per_image, 5), "n_images": r.n_images}

@@ -32,6 +32,9 @@ CROP_MODES = ("face", "hole")
 CROP_SIZED = 128
 #: above this many hole pixels the seam is pasted, not Poisson-solved (memory and time)
 POISSON_MAX_PIXELS = 1_500_000
+#: whether a fixed-size method's fill gets the photo's own fine detail above the model's size by
+#: default (contextual residual aggregation; measured in docs/results.md, issue 12)
+DETAIL = False
 
 
 class NoFaceError(ValueError):
@@ -236,15 +239,36 @@ def _window(mask: np.ndarray, box: Box) -> tuple[slice, slice]:
     return slice(y0, y1), slice(x0, x1)
 
 
-def _paste_back(image: np.ndarray, mask: np.ndarray, result: np.ndarray, box: Box) -> np.ndarray:
+def _detail(image: np.ndarray, mask: np.ndarray, result: np.ndarray, box: Box, hole_small: np.ndarray,
+            window: tuple[slice, slice], options: dict) -> np.ndarray:
+    """The photo's own fine detail for the hole (:func:`ganfill.inpaint.detail.detail_residual`),
+    under ``window``; it reads the whole crop, so a crop too large to build gets none."""
+    from .data.faces import MAX_CROP_PIXELS, crop_square
+    from .inpaint.detail import detail_residual
+
+    ys, xs = window
+    if box.w * box.h > MAX_CROP_PIXELS:
+        return np.zeros((ys.stop - ys.start, xs.stop - xs.start, 3))
+    crop = crop_square(image, box)
+    hole = crop_square(mask.view(np.uint8), box) > 0
+    residual = detail_residual(crop, hole, result, hole_small, **options)
+    return residual[ys.start - box.y:ys.stop - box.y, xs.start - box.x:xs.stop - box.x]
+
+
+def _paste_back(image: np.ndarray, mask: np.ndarray, result: np.ndarray, box: Box,
+                hole_small: np.ndarray | None = None, detail: dict | None = None) -> np.ndarray:
     """Blend the model's answer ``result`` for the crop ``box`` into the hole of ``image``.
 
     The upscale and the Poisson system cover a window around the hole only, so their size is the
     hole's, not the photo's or the crop's.  The crop always holds the whole hole (:func:`choose_crop`).
+    ``detail`` (options of :func:`~ganfill.inpaint.detail.detail_residual`, None = off) adds the
+    photo's own fine detail to the upscale where the crop is larger than ``result``.
     """
     window = _window(mask, box)
     known = image[window].astype(np.float64)
     generated = _upscaled(result, box, window)
+    if detail is not None and hole_small is not None and box.w > result.shape[0]:
+        generated += _detail(image, mask, result, box, hole_small, window, detail)
     hole = mask[window]
     blended = poisson(known, generated, hole) if hole.sum() <= POISSON_MAX_PIXELS else paste(known, generated, hole)
     out = image.copy()
@@ -252,10 +276,12 @@ def _paste_back(image: np.ndarray, mask: np.ndarray, result: np.ndarray, box: Bo
     return out
 
 
-def paste_back(prepared: PreparedPhoto, results: np.ndarray) -> PhotoResult:
-    """Step 3: the K model answers ``results`` uint8 ``(K, S, S, 3)`` for ``prepared`` -> full-size photos."""
-    return PhotoResult([_paste_back(prepared.image, prepared.mask, r, prepared.box) for r in results],
-                       prepared.box, prepared.source)
+def paste_back(prepared: PreparedPhoto, results: np.ndarray, detail: bool = DETAIL) -> PhotoResult:
+    """Step 3: the K model answers ``results`` uint8 ``(K, S, S, 3)`` for ``prepared`` -> full-size
+    photos; ``detail``: add the photo's own fine detail above the model's size (see :data:`DETAIL`)."""
+    options = {} if detail else None
+    return PhotoResult([_paste_back(prepared.image, prepared.mask, r, prepared.box, prepared.hole, options)
+                        for r in results], prepared.box, prepared.source)
 
 
 def _full_size(prepared: PreparedPhoto, method: InpaintMethod, candidates: int, seed: int, index: int
@@ -281,11 +307,11 @@ def _full_size(prepared: PreparedPhoto, method: InpaintMethod, candidates: int, 
 # ---------------------------------------------------------------- the three steps together
 
 def inpaint_photos(prepared: Sequence[PreparedPhoto], method: InpaintMethod, candidates: int = 1, seed: int = 0,
-                   indices: Sequence[int] | None = None) -> list[PhotoResult]:
+                   indices: Sequence[int] | None = None, detail: bool = DETAIL) -> list[PhotoResult]:
     """Steps 2 and 3 for prepared photos: the crops of all of them go through ``method`` in one call.
 
     Photo ``i`` is seeded from ``(seed, indices[i])`` (default: its place in ``prepared``), so its
-    result does not depend on the other photos of the batch.
+    result does not depend on the other photos of the batch.  ``detail``: see :data:`DETAIL`.
     """
     if candidates < 1:
         raise ValueError("candidates must be at least 1")
@@ -306,13 +332,13 @@ def inpaint_photos(prepared: Sequence[PreparedPhoto], method: InpaintMethod, can
         holes = np.stack([prepared[i].hole for i in cropped])
         answers = method.candidates(faces, holes, candidates, seed, [indices[i] for i in cropped])
         for i, answer in zip(cropped, answers):
-            results[i] = paste_back(prepared[i], answer)
+            results[i] = paste_back(prepared[i], answer, detail)
     return results
 
 
 def inpaint_photo(image: np.ndarray, mask: np.ndarray, method: InpaintMethod | str = "lsgan+ae",
                   candidates: int = 1, box: Box | None = None, crop: str = "face", seed: int = 0,
-                  index: int = 0) -> PhotoResult:
+                  index: int = 0, detail: bool = DETAIL) -> PhotoResult:
     """Fill the hole of a photo of any size (one photo; :class:`ganfill.Pipeline` for many, and for
     a method loaded once).
 
@@ -325,6 +351,8 @@ def inpaint_photo(image: np.ndarray, mask: np.ndarray, method: InpaintMethod | s
         crop: ``"face"`` (detect the face) or ``"hole"`` (a square around the hole).
         seed, index: the photo's randomness comes from ``(seed, index)`` (``index``: its place in a
             folder or benchmark), so the result does not depend on what else is being filled.
+        detail: when the face crop is larger than the model's size, add the photo's own fine detail
+            to the scaled-up fill (contextual residual aggregation, :mod:`ganfill.inpaint.detail`).
 
     Returns:
         a :class:`PhotoResult`; outside the mask each image equals ``image`` exactly.
@@ -339,4 +367,5 @@ def inpaint_photo(image: np.ndarray, mask: np.ndarray, method: InpaintMethod | s
         True
     """
     method = as_method(method)
-    return inpaint_photos([prepare_photo(image, mask, method, box, crop)], method, candidates, seed, [index])[0]
+    return inpaint_photos([prepare_photo(image, mask, method, box, crop)], method, candidates, seed, [index],
+                          detail)[0]

@@ -18,7 +18,7 @@ from .data.faces import Box
 from . import methods
 from .methods import InpaintMethod
 from .models.device import resolve_device
-from .photo import PhotoResult, PreparedPhoto, as_method, inpaint_photos, prepare_photo
+from .photo import DETAIL, PhotoResult, PreparedPhoto, as_method, inpaint_photos, prepare_photo
 
 __all__ = ["Pipeline"]
 
@@ -26,16 +26,20 @@ __all__ = ["Pipeline"]
 class Pipeline:
     """An inpainting method of the registry, loaded once, that fills photos of any size."""
 
-    def __init__(self, method: InpaintMethod | str):
+    def __init__(self, method: InpaintMethod | str, detail: bool = DETAIL):
         self.method = as_method(method)
+        #: add the photo's own fine detail above the model's size (see :func:`ganfill.photo.inpaint_photo`)
+        self.detail = bool(detail)
 
     @classmethod
-    def from_pretrained(cls, method: str = "lsgan+ae", device: str = "auto", **options) -> "Pipeline":
+    def from_pretrained(cls, method: str = "lsgan+ae", device: str = "auto", detail: bool = DETAIL,
+                        **options) -> "Pipeline":
         """Load method ``method`` (a name of ``ganfill methods``) with the shipped weights.
 
         ``device``: ``"auto"`` (a CUDA GPU if there is one, else the CPU), ``"cpu"`` or ``"cuda"``;
         methods without networks ignore it.  ``options`` go to the method (``iterations=…``, weights
-        files, ...); an option the method does not take is a ValueError.
+        files, ...); an option the method does not take is a ValueError.  ``detail``: add the
+        photo's own fine detail where the face crop is larger than the model's size.
         """
         if not isinstance(method, str):
             raise TypeError(f"method must be a registry name (see `ganfill methods`), got {type(method).__name__}"
@@ -45,7 +49,7 @@ class Pipeline:
             options["device"] = resolve_device(device)
         else:
             resolve_device(device)    # a bad device name is an error even for a method that ignores it
-        return cls(methods.get_method(method, **options))
+        return cls(methods.get_method(method, **options), detail)
 
     @property
     def name(self) -> str:
@@ -61,7 +65,7 @@ class Pipeline:
             indices: Sequence[int] | None = None) -> list[PhotoResult]:
         """Fill prepared photos, the model called once on all their crops; photo ``i`` is seeded
         from ``(seed, indices[i])`` (default: its place in ``prepared``)."""
-        return inpaint_photos(prepared, self.method, candidates, seed, indices)
+        return inpaint_photos(prepared, self.method, candidates, seed, indices, self.detail)
 
     def __call__(self, image, mask, candidates: int = 1, seed: int | None = None, generator=None,
                  box: Box | Sequence[Box | None] | None = None, crop: str = "face", index: int = 0
