@@ -21,7 +21,10 @@ class InpainterConfig:
     search: LatentSearchConfig = field(default_factory=LatentSearchConfig)
     init: str = "encoder"       # "encoder": start from E(y, M); "random": from the prior (Yeh et al.)
     blend: str = "poisson"      # "poisson" or "paste"
-    jitter: float = 0.5         # spread of the extra candidates' starts around E's answer
+    # The extra candidates (2..K) start at E's answer moved this fraction of the way towards a
+    # fresh draw from the prior: 0 = E's answer again, 1 = Yeh's random start.  Mixing (not adding
+    # noise and clipping) keeps every start inside the prior's cube, where G was trained.
+    spread: float = 0.5
 
 
 PRESETS: dict[str, InpainterConfig] = {
@@ -116,9 +119,9 @@ class Inpainter:
         if self.config.init == "random":
             return draws.flatten(0, 1)
         z_enc = self.encoder(y, m).unsqueeze(1)                                     # (N, 1, z_dim)
-        noise = draws * self.config.jitter
-        noise[:, 0] = 0      # the first candidate is E's answer itself
-        return (z_enc + noise).clamp(-1, 1).flatten(0, 1)
+        spread = torch.full((k, 1), float(self.config.spread), device=self.device)
+        spread[0] = 0        # the first candidate is E's answer itself
+        return (z_enc + spread * (draws - z_enc)).flatten(0, 1)
 
     def generate(self, y: torch.Tensor, m: torch.Tensor, candidates: int = 1, seeds: Sequence[int] | None = None,
                  record: bool = False) -> tuple[LatentSearchResult, torch.Tensor]:

@@ -170,3 +170,31 @@ class Refiner(nn.Module):
     def forward(self, image: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         out = self.net(torch.cat([image, mask], 1))
         return image * (1.0 - mask) + out * mask
+
+
+@dataclass
+class PatchDiscriminatorConfig:
+    width: float = 0.5              # multiplies the channel counts 64-128-256
+    leaky_slope: float = 0.2
+
+
+class PatchDiscriminator(nn.Module):
+    """image ``(N, 3, S, S)`` in ``[-1, 1]`` -> unbounded scores ``(N, 1, S/8, S/8)``, one per
+    overlapping patch (a PatchGAN, Isola et al. 2017): it judges texture, the thing an L1 loss
+    leaves out, at any size.  No batch norm: its statistics would mix real and fake batches."""
+
+    def __init__(self, config: PatchDiscriminatorConfig):
+        super().__init__()
+        self.config = config
+        c1, c2, c3 = (max(1, int(round(c * config.width))) for c in PAPER_AE_CHANNELS[:3])
+        slope = config.leaky_slope
+        self.net = nn.Sequential(
+            *conv_down(3, c1, False, slope),                  # (c1) x S/2 x S/2
+            *conv_down(c1, c2, False, slope),                 # (c2) x S/4 x S/4
+            *conv_down(c2, c3, False, slope),                 # (c3) x S/8 x S/8
+            nn.Conv2d(c3, 1, 3, 1, 1),                        # 1 x S/8 x S/8: a score per patch
+        )
+        init_dcgan(self)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.net(x)

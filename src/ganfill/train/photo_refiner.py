@@ -1,0 +1,139 @@
+"""Training the photo-scale refiner: the thesis's joint model one octave up, on in-the-wild faces.
+
+The 64-px LSGAN gives the hole its structure (a face that fits the context); the refiner, at
+``size`` (128) and fully convolutional, gives it the texture of the photo.  Each step:
+
+    masks            random masks of every kind at ``size``
+    completion       the truth shrunk to 64 px, the LSGAN's encoder start (+ a short latent search),
+                     G(ẑ) scaled back to ``size`` (bicubic) and pasted into the hole
+    output = R(completion, mask)                     known pixels kept by construction
+    D step           a patch discriminator, least squares (the thesis's GAN loss): real faces
+                     towards b, the refiner's outputs towards a
+    R step           L1 over the hole + adv_weight · ½(D(output) − c)²
+
+The adversarial term is what makes the hole sharp: L1 alone is minimised by the average of all
+plausible faces, a blur; the patch discriminator penalises exactly that blur.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+
+from ..models.gan import LOSS_VARIANTS
+from ..models.refiner import (REFINER_PRESETS, PatchDiscriminator, PatchDiscriminatorConfig, Refiner,
+                              RefinerConfig)
+from .adversarial import check_loss_options, discriminator_step, generator_loss
+from .encoder import TRAIN_MASK_KINDS, random_masks
+from .loop import Recipe
+from .pictures import evaluated, save_epoch_grid
+from .refiner import hole_mean
+from .seeding import seeded
+
+#: the LSGAN's side: the completion is made there and scaled up
+LSGAN_SIZE = 64
+
+
+@dataclass
+class PhotoRefinerTrainConfig:
+    refiner: RefinerConfig = field(default_factory=lambda: RefinerConfig(**vars(REFINER_PRESETS["unet"])))
+    discriminator: PatchDiscriminatorConfig = field(default_factory=PatchDiscriminatorConfig)
+    size: int = 128                  # the training side (the refiner is fully convolutional)
+    lr: float = 5e-4
+    d_lr: float = 2e-4
+    adv_weight: float = 0.01         # λ_adv: chosen on the validation split (docs/results.md)
+    adv_loss: str = "01"
+    mask_kinds: tuple[str, ...] = TRAIN_MASK_KINDS
+    search_iterations: int = 0       # 0: the encoder's answer as it is (see docs/results.md)
+    gan_weights: str = ""
+    encoder_weights: str = ""
+
+    def __post_init__(self) -> None:
+        self.mask_kinds = tuple(self.mask_kinds)
+        if self.size % LSGAN_SIZE:
+            raise ValueError(f"the photo refiner's size must be a multiple of {LSGAN_SIZE}, got {self.size}")
+        check_loss_options(self.adv_loss, adv_weight=self.adv_weight)
+
+
+def shrink(images: torch.Tensor, masks: torch.Tensor, side: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Images by area averaging, masks so that a small pixel is hole if any of its pixels is."""
+    factor = images.shape[-1] // side
+    return F.avg_pool2d(images, factor), (F.max_pool2d(masks, factor) > 0).float()
+
+
+def upscaled_completion(inpainter, images: torch.Tensor, masks: torch.Tensor, seeds: list[int],
+                        candidates: int = 1) -> torch.Tensor:
+    """The LSGAN's completion of ``images`` ``(N, 3, S, S)`` at ``S``: G(ẑ) found at 64 px, scaled up
+    (bicubic) and pasted into the hole of ``masks`` ``(N, 1, S, S)`` -> ``(N·K, 3, S, S)``, the K
+    candidates of an image adjacent, in start order."""
+    small, small_masks = shrink(images, masks, LSGAN_SIZE)
+    _, generated = inpainter.generate(small, small_masks, candidates, seeds)
+    big = F.interpolate(generated, size=images.shape[-2:], mode="bicubic", align_corners=False).clamp(-1, 1)
+    images_k, masks_k = images.repeat_interleave(candidates, 0), masks.repeat_interleave(candidates, 0)
+    return images_k * (1 - masks_k) + big * masks_k
+
+
+class UpscaledLSGANCompleter:
+    """The refiner's training input: :func:`upscaled_completion` with seeds drawn from the step's generator."""
+
+    def __init__(self, inpainter):
+        self.inpainter = inpainter
+
+    def __call__(self, images: torch.Tensor, masks: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
+        seeds = torch.randint(0, 2**62, (len(images),), generator=gen).tolist()
+        return upscaled_completion(self.inpainter, images, masks, seeds)
+
+
+class PhotoRefinerRecipe(Recipe):
+    name = "photo-refiner"
+    loss_keys = ("loss", "hole_l1", "input_l1", "adv", "loss_d", "d_real", "d_fake")
+
+    def __init__(self, config: PhotoRefinerTrainConfig, completer, device: torch.device | str = "cpu",
+                 glimpse: torch.Tensor | None = None):
+        super().__init__(config)
+        self.device = torch.device(device)
+        self.completer = completer
+        self.loss = LOSS_VARIANTS[config.adv_loss]
+        self.R = Refiner(config.refiner).to(self.device)
+        self.D = PatchDiscriminator(config.discriminator).to(self.device)
+        self.opt_r = torch.optim.Adam(self.R.parameters(), lr=config.lr, betas=(0.5, 0.999))
+        self.opt_d = torch.optim.Adam(self.D.parameters(), lr=config.d_lr, betas=(0.5, 0.999))
+        self.register({"R": self.R, "D": self.D}, {"R": self.opt_r, "D": self.opt_d})
+        self.glimpse = glimpse
+        self._glimpse_input: tuple[torch.Tensor, torch.Tensor] | None = None
+
+    def train_step(self, truth: torch.Tensor, gen: torch.Generator, step: int) -> dict[str, float]:
+        truth = truth.to(self.device)
+        masks = random_masks(len(truth), self.config.mask_kinds, gen, self.config.size).to(self.device)
+        inputs = self.completer(truth, masks, gen).detach()
+        out = self.trained["R"](inputs, masks)
+        logs: dict[str, float] = {"loss_d": 0.0, "d_real": 0.0, "d_fake": 0.0}
+        adv = out.new_zeros(())
+        if self.config.adv_weight > 0:
+            # D step: real faces against the refiner's current outputs.
+            logs = discriminator_step(self.trained["D"], self.opt_d, self.loss, truth, out)
+            # R step: D judges the output; its weights are frozen for this term.
+            adv = generator_loss(self.D, self.loss, out)
+        hole_l1 = hole_mean((out - truth).abs(), masks)
+        loss = hole_l1 + self.config.adv_weight * adv
+        self.update(self.opt_r, loss)
+        with torch.no_grad():
+            input_l1 = hole_mean((inputs - truth).abs(), masks)
+        return {"loss": loss.item(), "hole_l1": hole_l1.item(), "input_l1": input_l1.item(), "adv": adv.item(),
+                **logs}
+
+    def epoch_end(self, out_dir: Path, epoch: int) -> None:
+        """Rows: the upscaled LSGAN completion / the refiner's output / the truth, on fixed faces."""
+        if self.glimpse is None:
+            return
+        truth = self.glimpse.to(self.device)
+        if self._glimpse_input is None:
+            masks = random_masks(len(truth), self.config.mask_kinds, seeded(0, "glimpse-masks"),
+                                 self.config.size).to(self.device)
+            self._glimpse_input = (self.completer(truth, masks, seeded(0, "glimpse")).detach(), masks)
+        inputs, masks = self._glimpse_input
+        save_epoch_grid([inputs, evaluated(self.R, inputs, masks), truth], out_dir, "glimpses", epoch)
+
