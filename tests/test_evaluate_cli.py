@@ -143,3 +143,18 @@ def test_unknown_subcommand_is_a_usage_error(capsys):
     with pytest.raises(SystemExit) as info:
         main(["frobnicate"])
     assert info.value.code == 2
+
+
+def test_methods_lists_each_method_with_its_size_speed_candidates_and_description(capsys):
+    from ganfill.cli import main
+    from ganfill.methods import method_class, method_names
+
+    assert main(["methods"]) == 0
+    lines = {line.split()[0]: line for line in capsys.readouterr().out.splitlines()}
+    assert list(lines) == method_names()
+    for name, line in lines.items():
+        cls = method_class(name)
+        assert (f"{cls.fixed_size} px" if cls.fixed_size else "any size") in line
+        assert cls.speed in line and cls.description and line.rstrip().endswith(cls.description)
+        assert ("candidates" in line) == cls.gives_candidates
+    assert "slow" in lines["lsgan-yeh"] and "candidates" in lines["lsgan+ae"] and "one answer" in lines["telea"]

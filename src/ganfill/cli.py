@@ -300,9 +300,14 @@ def cmd_serve(args) -> int:
 
 
 def cmd_methods(args) -> int:
-    from .methods import method_names
+    """One line per method: name, the size it works at, speed, candidates, what it is."""
+    from .methods import method_class, method_names
 
-    print("\n".join(method_names()))
+    for name in method_names():
+        cls = method_class(name)
+        size = f"{cls.fixed_size} px" if cls.fixed_size else "any size"
+        several = "candidates" if cls.gives_candidates else "one answer"
+        print(f"{name:<16} {size:<9} {cls.speed:<7} {several:<11} {cls.description}")
     return 0
 
 

@@ -39,7 +39,7 @@ class _OpenCV(InpaintMethod):
 class Telea(_OpenCV):
     """``cv2.inpaint`` with Telea's fast marching method, radius 3."""
 
-    description = "OpenCV's Telea fast marching (any size)"
+    description = "OpenCV's Telea fast marching"
 
     flag = cv2.INPAINT_TELEA
 
@@ -47,7 +47,7 @@ class Telea(_OpenCV):
 class NavierStokes(_OpenCV):
     """``cv2.inpaint`` with the Navier-Stokes method, radius 3."""
 
-    description = "OpenCV's Navier-Stokes (any size)"
+    description = "OpenCV's Navier-Stokes"
 
     flag = cv2.INPAINT_NS
 
@@ -55,7 +55,8 @@ class NavierStokes(_OpenCV):
 class Biharmonic(InpaintMethod):
     """scikit-image's ``inpaint_biharmonic``, per colour channel."""
 
-    description = "scikit-image's biharmonic inpainting (any size; slow on large holes)"
+    description = "scikit-image's biharmonic inpainting"
+    speed = "medium"
     # skimage solves each hole on its bounding box and a 2-pixel neighbourhood
     context = 8
 

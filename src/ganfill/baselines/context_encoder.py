@@ -16,7 +16,7 @@ class ContextEncoderMethod(InpaintMethod):
     """``context-encoder``: one forward pass of the trained context encoder (``context-encoder.safetensors``)."""
 
     fixed_size = MODEL_SIZE
-    description = "Context Encoder (Pathak et al. 2016), one forward pass (64 px)"
+    description = "Context Encoder (Pathak et al. 2016), one forward pass"
 
     def __init__(self, device: str = "cpu", weights=None):
         from ..weights import load_context_encoder

@@ -43,6 +43,9 @@ class InpaintMethod:
     description: str = ""
     #: whether K > 1 candidates differ (a method with randomness)
     gives_candidates: bool = False
+    #: "fast" (well under a second per photo on a CPU), "medium" (about a second) or "slow"
+    #: (tens of seconds): measured in docs/results.md, shown by ``ganfill methods``
+    speed: str = "fast"
     #: for a full-size method, how many pixels around the hole it reads (None: the whole image);
     #: the photo path then runs it on that window only, so a wide photo costs the hole's size
     context: int | None = None

@@ -220,7 +220,7 @@ class LSGANMethod(InpaintMethod):
 
     fixed_size = MODEL_SIZE
     gives_candidates = True
-    description = "LSGAN latent search from the encoder's start, Poisson-blended (64 px)"
+    description = "LSGAN latent search from the encoder's start, Poisson-blended"
     preset = "fast"
 
     def __init__(self, device: str = "cpu", iterations: int | None = None, lam: float | None = None,
@@ -235,5 +235,6 @@ class LSGANMethod(InpaintMethod):
 
 
 class LSGANYehMethod(LSGANMethod):
-    description = "Yeh et al.'s protocol: a random start, 1,500 Adam iterations (64 px; slow)"
+    description = "Yeh et al.'s protocol: a random start, 1,500 Adam iterations"
+    speed = "slow"
     preset = "yeh"

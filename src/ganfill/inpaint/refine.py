@@ -47,7 +47,7 @@ class LSGANRefineMethod(InpaintMethod):
 
     fixed_size = MODEL_SIZE
     gives_candidates = True
-    description = "the LSGAN's completion refined by our U-Net autoencoder (64 px; the thesis's joint model)"
+    description = "the LSGAN's completion refined by our U-Net autoencoder (the thesis's joint model)"
     preset = "fast"
     refiner_file = "refiner.safetensors"
 
@@ -80,7 +80,7 @@ class LSGANRefineMethod(InpaintMethod):
 class LSGANPaperRefineMethod(LSGANRefineMethod):
     """``lsgan+ae-paper``: the same, with the thesis's autoencoder."""
 
-    description = "the LSGAN's completion refined by the thesis's autoencoder (64 px)"
+    description = "the LSGAN's completion refined by the thesis's autoencoder"
 
     refiner_file = "refiner-paper.safetensors"
 
@@ -89,7 +89,7 @@ class AEOnlyMethod(InpaintMethod):
     """``ae-only``: the refiner alone, on the image with its hole emptied (zeros); no LSGAN."""
 
     fixed_size = MODEL_SIZE
-    description = "the refiner alone on the emptied hole, no GAN (64 px; the ablation)"
+    description = "the refiner alone on the emptied hole, no GAN (the ablation)"
     refiner_file = "refiner-ae-only.safetensors"
 
     def __init__(self, device: str = "cpu", refiner_weights=None, flip: bool = True):
