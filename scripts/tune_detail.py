@@ -31,7 +31,7 @@ def main() -> None:
     ap.add_argument("--n", type=int, default=150)
     ap.add_argument("--mask", default="center")
     ap.add_argument("--method", default="lsgan+ae")
-    ap.add_argument("--grid", default="temperature=0.02,0.05,0.1;top_k=1,4,8,16;patch=3")
+    ap.add_argument("--grid", default="cell=2,4;top_k=1,4;patch=3", help="KEY=V,V;KEY=V...: every combination")
     args = ap.parse_args()
     folder = default_data_root() / "celeba-wild/train"
     images = np.stack([np.asarray(Image.open(folder / f"{i:05d}.jpg").convert("RGB")) for i in VALIDATION[:args.n]])

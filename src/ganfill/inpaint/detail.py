@@ -10,13 +10,14 @@ on the low-resolution fill.  Here:
 * the residual is ``crop - bicubic_up(fill)``: at known model pixels the fill *is* the crop's area
   downsample, so this is Yi et al.'s residual, computed with the very upscale that the photo path
   uses for the fill; only known positions whose whole bicubic support is known are sources;
-* attention: the cosine similarity of ``patch x patch`` neighbourhoods of the ``S``-px fill (each
-  patch centred on its mean, so that texture and edges are matched rather than brightness, with the
-  mean colour kept as a small extra feature), the ``top_k`` best sources per hole position, softmax
-  with ``temperature``;
-* each model position stands for an ``s x s`` block of photo pixels; a hole pixel reads its sources'
-  residual at the same place inside their blocks.  The four nearest model positions are blended
-  with bilinear weights, so no block edge shows (a block edge would itself be false detail).
+* attention: the cosine similarity of ``patch x patch`` neighbourhoods of the fill on a grid of
+  ``cell`` model pixels (each patch centred on its mean, so that texture and edges are matched
+  rather than brightness, with its mean colour appended), the ``top_k`` best sources per hole
+  position, softmax with ``temperature``;
+* each grid position stands for a block of ``cell * s`` photo pixels; a hole pixel reads its
+  sources' residual at the same place inside their blocks.  The four nearest grid positions are
+  blended with bilinear weights, so no block edge shows (a block edge would itself be false
+  detail), and each block's mix is scaled back to its sources' energy (``keep_energy``).
 
 No noise is made up: every value added comes from the photo's own known pixels, and a flat known
 region adds nothing.  Numpy and OpenCV only; no I/O.
@@ -28,10 +29,11 @@ import numpy as np
 
 #: defaults chosen on the validation split (docs/results.md, "Detail above the model's size")
 PATCH = 3
-TOP_K = 8
+TOP_K = 4
 TEMPERATURE = 0.05
 COLOUR_WEIGHT = 1.0
 KEEP_ENERGY = True
+CELL = 2
 #: below this upscale factor the bicubic fill already has the photo's detail
 MIN_SCALE = 1.5
 
@@ -62,7 +64,8 @@ def _erode(known: np.ndarray, radius: int) -> np.ndarray:
 
 def detail_residual(crop: np.ndarray, hole: np.ndarray, fill_small: np.ndarray, hole_small: np.ndarray,
                     patch: int = PATCH, top_k: int = TOP_K, temperature: float = TEMPERATURE,
-                    colour_weight: float = COLOUR_WEIGHT, keep_energy: bool = KEEP_ENERGY) -> np.ndarray:
+                    colour_weight: float = COLOUR_WEIGHT, keep_energy: bool = KEEP_ENERGY, cell: int = CELL
+                    ) -> np.ndarray:
     """The photo's own fine detail for the hole of a crop.
 
     Args:
@@ -70,6 +73,9 @@ def detail_residual(crop: np.ndarray, hole: np.ndarray, fill_small: np.ndarray, 
         hole: bool ``(B, B)``, True = hole, at full size.
         fill_small: uint8 ``(S, S, 3)``, the method's answer for the crop at the model's size.
         hole_small: bool ``(S, S)``, the hole at that size (every model pixel with a hole pixel under it).
+        cell: the attention grid's step, in model pixels: each grid position stands for a block of
+            ``cell * B / S`` photo pixels.  Blocks larger than a model pixel copy longer stretches of
+            texture, so a source taken by many hole positions does not tile into a visible grid.
         keep_energy: scale the mix in each model pixel's block up to the weighted mean energy of
             its sources: a mix of unlike sources would otherwise average their detail away (a mix
             of like ones keeps it, and is left as it is).
@@ -81,19 +87,27 @@ def detail_residual(crop: np.ndarray, hole: np.ndarray, fill_small: np.ndarray, 
     """
     import cv2
 
-    side, small = crop.shape[0], fill_small.shape[0]
-    scale = side / small
+    side, model = crop.shape[0], fill_small.shape[0]
     out = np.zeros(crop.shape, np.float32)
-    if scale < MIN_SCALE or not hole.any():
+    if side / model < MIN_SCALE or not hole.any():
         return out
-    # A source's bicubic support (2 model pixels each way, 1 more for the rounding of a
-    # non-integer block) must be known, or its residual would hold the fill's error.
-    sources = _erode(~hole_small, 2 if float(scale).is_integer() else 3)
-    # Targets: the hole and its ring, since a hole pixel blends its four nearest model positions.
-    targets = ~_erode(~hole_small, 1)
+    up = cv2.resize(fill_small, (side, side), interpolation=cv2.INTER_CUBIC).astype(np.float32)
+    residual = crop.astype(np.float32) - up
+    cell = cell if model % cell == 0 else 1
+    small = model // cell                 # the attention grid's side
+    scale = side / small
+    # A source's bicubic support (2 model pixels each way) must be known, or its residual would
+    # hold the fill's error; the bilinear blend also reads up to half a cell past a source's block,
+    # which must not reach the hole (1 pixel more for the rounding of a non-integer block).
+    known = _erode(~hole_small, max(2, cell // 2) + (0 if float(side / model).is_integer() else 1))
+    grid = (lambda a: cv2.resize(a, (small, small), interpolation=cv2.INTER_AREA)) if cell > 1 else (lambda a: a)
+    sources = grid(known.astype(np.float32)) > 0.999
+    hole_grid = grid(hole_small.astype(np.float32)) > 0
+    # Targets: the hole and its ring, since a hole pixel blends its four nearest grid positions.
+    targets = ~_erode(~hole_grid, 1)
     if not sources.any():
         return out
-    features = _patches(fill_small.astype(np.float32) / 255.0, patch, colour_weight)
+    features = _patches(grid(fill_small.astype(np.float32)) / 255.0, patch, colour_weight)
     src_yx = np.argwhere(sources)
     tgt_yx = np.argwhere(targets)
     similarity = features[targets] @ features[sources].T                 # (T, Q) cosines
@@ -104,11 +118,8 @@ def detail_residual(crop: np.ndarray, hole: np.ndarray, fill_small: np.ndarray, 
     weights /= weights.sum(axis=1, keepdims=True)
     row = np.full((small, small), -1, np.int64)
     row[targets] = np.arange(len(tgt_yx))
-
-    up = cv2.resize(fill_small, (side, side), interpolation=cv2.INTER_CUBIC).astype(np.float32)
-    residual = crop.astype(np.float32) - up
     py, px = np.nonzero(hole)
-    # Each photo pixel between its four nearest model-pixel centres, bilinear weights.
+    # Each photo pixel between its four nearest grid-position centres, bilinear weights.
     uy, ux = (py + 0.5) / scale - 0.5, (px + 0.5) / scale - 0.5
     y0, x0 = np.floor(uy).astype(np.int64), np.floor(ux).astype(np.int64)
     fy, fx = (uy - y0).astype(np.float32), (ux - x0).astype(np.float32)
@@ -121,7 +132,7 @@ def detail_residual(crop: np.ndarray, hole: np.ndarray, fill_small: np.ndarray, 
     for dy, wy in ((0, 1 - fy), (1, fy)):
         ty = np.clip(y0 + dy, 0, small - 1)
         for dx, wx in ((0, 1 - fx), (1, fx)):
-            # a hole pixel's four nearest model pixels are within one of its own, so all are targets
+            # a hole pixel's four nearest grid positions are within one of its own: all are targets
             t = row[ty, np.clip(x0 + dx, 0, small - 1)]
             sy = np.clip(py[:, None] + off_y[t], 0, side - 1)
             sx = np.clip(px[:, None] + off_x[t], 0, side - 1)
