@@ -24,7 +24,7 @@ class InpainterConfig:
     # The extra candidates (2..K) start at E's answer moved this fraction of the way towards a
     # fresh draw from the prior: 0 = E's answer again, 1 = Yeh's random start.  Mixing (not adding
     # noise and clipping) keeps every start inside the prior's cube, where G was trained.
-    spread: float = 0.5
+    spread: float = 1.0
 
 
 PRESETS: dict[str, InpainterConfig] = {
