@@ -55,11 +55,23 @@ WILD_ORDER = ["mean", "telea", "navier-stokes", "biharmonic", "context-encoder",
               "lsgan+ae-paper", "lsgan+ae"]
 
 
+#: the benchmark's groups of methods (scripts/bench_wild.sh GROUP ...), merged into one table
+WILD_GROUPS = ("classical", "biharmonic", "nets", "lsgan")
+#: extra rows: the detail option of the photo path, measured on the first 200 faces (docs/results.md)
+WILD_EXTRA = {"lsgan+ae --detail": "wild-{kind}-lsgan+ae-detail-200.json"}
+
+
 def wild_rows(kind: str) -> dict:
     """Every method's scores on celeba-wild/test for mask ``kind``, merged from its group files."""
     rows = {}
-    for path in sorted(RESULTS.glob(f"wild-{kind}-*.json")):
-        rows.update(json.loads(path.read_text())["methods"])
+    for group in WILD_GROUPS:
+        data = load(f"wild-{kind}-{group}.json")
+        if data:
+            rows.update(data["methods"])
+    for label, name in WILD_EXTRA.items():
+        data = load(name.format(kind=kind))
+        if data:
+            rows[label] = data["methods"]["lsgan+ae"]
     return rows
 
 
