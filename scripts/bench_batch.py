@@ -1,4 +1,4 @@
-"""Photos filled one at a time against one batched call of ganfill.Pipeline: 16 aligned CelebA
+"""Photos filled one at a time against one batched call of ganfill.Pipeline: 16 in-the-wild test
 photos (89 x 109, a hole over the eyes), lsgan+ae, one CPU thread.
 
     .venv/bin/python scripts/bench_batch.py            # numbers in docs/photos.md
@@ -13,8 +13,8 @@ import ganfill
 from ganfill.data import default_data_root, load_image
 
 torch.set_num_threads(1)
-root = default_data_root() / "celeba-aligned"
-photos = [load_image(root / f"{i:06d}.jpg") for i in range(1, 40)]
+root = default_data_root() / "celeba-wild" / "test"   # test faces: in no training set
+photos = [load_image(root / f"{i}.jpg") for i in range(22711, 22750)]
 
 
 def eyes(shape):

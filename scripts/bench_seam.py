@@ -1,7 +1,7 @@
 """Time the photo seam (the Poisson blend of the model's fill into the photo's hole) and compare it
 with the exact direct solve: a square hole of 300 x 300 and 600 x 600 pixels in a 2,000 x 2,000 photo.
 
-The photo is an aligned CelebA face scaled up to 2,000 px (smooth, with its JPEG grain); the fill is
+The photo is an in-the-wild test face scaled up to 2,000 px (smooth, with its JPEG grain); the fill is
 another face at 64 px, as the model's answer would be, scaled back up by the photo path.
 
     .venv/bin/python scripts/bench_seam.py            # numbers in docs/photos.md
@@ -22,9 +22,9 @@ from ganfill.photo import _paste_back, _upscaled, _window
 # the module (ganfill.inpaint exports a function of the same name)
 blend_module = importlib.import_module("ganfill.inpaint.blend")
 
-root = default_data_root() / "celeba-aligned"
-photo = cv2.resize(load_image(root / "000003.jpg"), (2000, 2000), interpolation=cv2.INTER_CUBIC)
-other = cv2.resize(load_image(root / "000005.jpg")[20:109, :], (64, 64), interpolation=cv2.INTER_AREA)
+root = default_data_root() / "celeba-wild" / "test"   # test faces: in no training set
+photo = cv2.resize(load_image(root / "22713.jpg"), (2000, 2000), interpolation=cv2.INTER_CUBIC)
+other = cv2.resize(load_image(root / "22714.jpg"), (64, 64), interpolation=cv2.INTER_AREA)
 box = Box(0, 0, 2000, 2000)
 
 for side in (300, 600):

@@ -82,7 +82,7 @@ def test_candidates_as_json(client, face, hole):
 
 
 def test_any_registry_method_and_a_big_photo(client, data_root):
-    photo = np.asarray(Image.open(data_root / "celeba-aligned" / "000001.jpg").convert("RGB"))
+    photo = np.asarray(Image.open(data_root / "celeba-wild" / "test" / "22711.jpg").convert("RGB"))   # a test face
     photo = np.asarray(Image.fromarray(photo).resize((445, 545), Image.BICUBIC))
     mask = np.zeros(photo.shape[:2], np.uint8)
     mask[240:310, 130:320] = 255
