@@ -1,5 +1,5 @@
 """Photos filled one at a time against one batched call of ganfill.Pipeline: 16 in-the-wild test
-photos (89 x 109, a hole over the eyes), lsgan+ae, one CPU thread.
+photos (256 x 256, a hole over the eyes), lsgan+ae, one CPU thread.
 
     .venv/bin/python scripts/bench_batch.py            # numbers in docs/photos.md
 """
