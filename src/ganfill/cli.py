@@ -441,8 +441,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--method-limit", action="append", metavar="NAME=N", help="run NAME on only the first N images")
     p.add_argument("--seed", type=int, default=0, help="seed of the generated masks")
     p.add_argument("--batch-size", type=int, default=64)
-    p.add_argument("--device", default="cpu", choices=["auto", "cpu", "cuda"],
-                   help="for the methods that run networks (default cpu: the timings are CPU timings)")
+    p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"],
+                   help="for the methods that run networks (default auto, as everywhere: the GPU if there is one)")
     p.add_argument("--candidates", type=int, default=1,
                    help="K candidates per image from the methods that give several: adds `diversity`; "
                         "the other columns score candidate 1")

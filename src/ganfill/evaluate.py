@@ -35,18 +35,16 @@ def masked_input(images: np.ndarray, masks: np.ndarray, fill: int = 255) -> np.n
 
 def _through_photo_path(method, images: np.ndarray, masks: np.ndarray, k: int, seed: int, start: int,
                         detail: bool | None = None) -> np.ndarray:
-    """A fixed-size method on images of another size, as a user's photo takes it: the crop is the
-    whole image, then the model, the upscale (``detail``: None = the photo path's default) and the
-    seam of :func:`ganfill.photo.inpaint_photo`."""
+    """A fixed-size method on images of another size, as a user's photo takes it: through
+    :class:`ganfill.Pipeline` with the whole image as the crop, then the model (one call for the
+    batch), the upscale (``detail``: None = the photo path's default) and the seam."""
     from .data.faces import Box
-    from .photo import inpaint_photo
+    from .pipeline import Pipeline
 
     h, w = images.shape[1:3]
-    whole = Box(0, 0, w, h)
-    detail = DETAIL if detail is None else detail
-    return np.stack([np.stack(inpaint_photo(img, m, method, k, box=whole, seed=seed, index=start + i,
-                                            detail=detail).images)
-                     for i, (img, m) in enumerate(zip(images, masks))])
+    pipe = Pipeline(method, DETAIL if detail is None else detail)
+    results = pipe(list(images), list(masks), k, seed=seed, box=Box(0, 0, w, h), index=start)
+    return np.stack([np.stack(r.images) for r in results])
 
 
 def run_method(method, images: np.ndarray, masks: np.ndarray, k: int = 1, seed: int = 0, start: int = 0,
@@ -113,7 +111,7 @@ def image_side(folder: str | os.PathLike) -> int:
 
 def evaluate(data: str | os.PathLike, mask_kind: str, methods: list[str], limit: int | None = None,
              seed: int = 0, batch_size: int = 64, progress: bool = False,
-             method_limits: dict[str, int] | None = None, device: str = "cpu", candidates: int = 1,
+             method_limits: dict[str, int] | None = None, device: str = "auto", candidates: int = 1,
              face_metrics: bool = True, warn=print, detail: bool | None = None
              ) -> tuple[dict, np.ndarray, np.ndarray, list[MethodResult]]:
     """Score ``methods`` on the first ``limit`` images of ``data`` (sorted by file name), at the
