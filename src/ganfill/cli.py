@@ -10,27 +10,9 @@ import traceback
 from pathlib import Path
 
 from . import __version__
+from .errors import Terminated, UserError, is_user_error, one_line, sigterm_as_interrupt
 
-EXIT_USAGE = 2
 EXIT_ERROR = 1
-PACKAGE_DIR = Path(__file__).resolve().parent
-
-
-class UserError(Exception):
-    """A problem with what the user asked for, reported as one line."""
-
-
-def _is_user_error(exc: BaseException) -> bool:
-    """Reported in one line: a :class:`UserError`, an ``OSError`` (a file, a disk, a permission), and a
-    ``ValueError`` that ganfill raised about its input (its own classes: ImageError, CheckpointError,
-    NoFaceError; or a ``raise ValueError`` in ganfill's code).  A ValueError from inside a library
-    is a bug and keeps its traceback."""
-    if isinstance(exc, (UserError, OSError)) or type(exc).__module__.startswith("ganfill."):
-        return True
-    tb = exc.__traceback__
-    while tb is not None and tb.tb_next is not None:
-        tb = tb.tb_next
-    return tb is not None and Path(tb.tb_frame.f_code.co_filename).resolve().is_relative_to(PACKAGE_DIR)
 
 
 def _add_loop_args(p: argparse.ArgumentParser, epochs: int, batch: int) -> None:
@@ -89,193 +71,20 @@ def cmd_sample(args) -> int:
     return 0
 
 
-def _output_paths(output: Path, k: int) -> list[Path]:
-    return [output] if k == 1 else [output.with_name(f"{output.stem}-{i}{output.suffix}") for i in range(1, k + 1)]
-
-
-OUTPUT_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp")
-
-
-def _check_output(path: Path) -> None:
-    if path.suffix.lower() not in OUTPUT_SUFFIXES:
-        raise UserError(f"{path}: output must end in .png, .jpg or .webp")
-
-
-def _prepare_file(pipe, image_path: Path, mask_path: Path, args):
-    """Load one photo and its mask and cut the model's crop -> (photo, mask, prepared); a one-line
-    error (ValueError, OSError) for a bad file, a box outside the photo, no face, ..."""
-    from .data import load_mask, load_photo, resize_mask
-
-    photo = load_photo(image_path)
-    h, w = photo.rgb.shape[:2]
-    mask = load_mask(mask_path)
-    if mask.shape != (h, w):
-        print(f"ganfill: warning: {mask_path.name}: mask is {mask.shape[1]}x{mask.shape[0]}, image is {w}x{h}; "
-              f"resizing the mask (nearest neighbour)", file=sys.stderr)
-        mask = resize_mask(mask, (h, w))
-    prepared = pipe.prepare(photo.rgb, mask, args.box, args.crop)
-    if prepared.source == "no hole":
-        print(f"ganfill: {mask_path.name}: the mask has no hole; writing the image unchanged", file=sys.stderr)
-    return photo, mask, prepared
-
-
-def _write_results(photo, mask, done, output: Path, args) -> list[Path]:
-    """Write the K results of one photo; returns the files written."""
-    paths = _output_paths(output, args.candidates)
-    for path, image in zip(paths, done.images):
-        # The photo writes itself: its ICC profile, EXIF and DPI go with it; RGBA to JPEG is
-        # composited on white as the model saw it, with a warning.
-        for line in photo.save(photo.with_fill(image, mask), path):
-            print(f"ganfill: warning: {line}", file=sys.stderr)
-    return paths
-
-
-#: a folder is filled this many photos at a time (one model call for all their crops) ...
-BATCH_PHOTOS = 16
-#: ... and fewer when their pixels add up to more than this (one photo at the size limit)
-BATCH_PIXELS = 64_000_000
-
-
-def _one_line(exc: BaseException) -> str:
-    return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-
-
-def _batch_outputs(images: list[Path], root: Path, out_dir: Path, k: int) -> dict[Path, Path]:
-    """Each input's output file, decided before any work.  Outputs are PNG, so ``a.jpg`` and ``a.png``
-    in one folder would both write ``a.png``: then the PNG keeps ``a.png`` and the others get their
-    whole name, ``a.jpg.png`` (a note says so).  A clash that remains is an error."""
-    by_target: dict[Path, list[Path]] = {}
-    for path in images:
-        by_target.setdefault(path.relative_to(root).with_suffix(".png"), []).append(path)
-    outputs: dict[Path, Path] = {}
-    for target, group in by_target.items():
-        for path in group:
-            rel = path.relative_to(root)
-            keep = len(group) == 1 or path.suffix == ".png"
-            outputs[path] = out_dir / (target if keep else rel.with_name(rel.name + ".png"))
-            if not keep:
-                others = ", ".join(p.name for p in group if p is not path)
-                print(f"ganfill: note: {rel} and {others} would both write {target}; writing {outputs[path].name} "
-                      f"for {rel.name}", file=sys.stderr)
-    written: dict[Path, Path] = {}
-    for path, output in outputs.items():
-        for file in _output_paths(output, k):
-            if file in written:
-                raise UserError(f"{path.relative_to(root)} and {written[file].relative_to(root)} would both write "
-                                f"{file}; rename one of them")
-            written[file] = path
-    return outputs
-
-
-def _mask_for(stem: str, mask_dir: Path) -> Path:
-    from .data.dataset import IMAGE_SUFFIXES
-
-    for suffix in (".png", *IMAGE_SUFFIXES):
-        for candidate in (mask_dir / f"{stem}{suffix}", mask_dir / f"{stem}{suffix.upper()}"):
-            if candidate.is_file():
-                return candidate
-    raise UserError(f"no mask named {stem}.png (or .jpg, ...) in {mask_dir}")
-
-
 def cmd_inpaint(args) -> int:
-    from .data import list_images
-    from .data.faces import Box
-    from .methods import method_options
-    from .pipeline import Pipeline
+    from . import batch     # the runner: the checks, the batches, the writing
 
-    if args.candidates < 1:
-        raise UserError("--candidates must be at least 1")
-    if args.mask is None and args.mask_dir is None:
-        raise UserError("give the hole with --mask MASK (or --mask-dir MDIR for a folder of images)")
-    if args.mask is not None and args.mask_dir is not None:
-        raise UserError("give either --mask or --mask-dir, not both")
-    batch = args.image.is_dir()
-    if args.mask_dir is not None and not batch:
-        raise UserError("--mask-dir goes with a folder of images; for one image use --mask")
-    if args.mask_dir is not None and not args.mask_dir.is_dir():
-        raise UserError(f"{args.mask_dir}: no such folder")
-    if args.output.suffix and batch:
-        raise UserError(f"{args.output}: with a folder of images, -o names the output folder")
-    if not batch:
-        _check_output(args.output)
-    args.box = Box.parse(args.box) if args.box else None
-    if args.output.suffix.lower() in (".jpg", ".jpeg"):
-        print("ganfill: warning: JPEG is lossy, so pixels outside the hole will not stay exactly as they were; "
-              "write .png to keep them", file=sys.stderr)
-    options = {"iterations": args.iterations}
-    accepted = method_options(args.method)
-    for key in ("iterations",):
-        if options[key] is not None and key not in accepted:
-            raise UserError(f"method {args.method!r} takes no --{key}")
-    detail = {} if args.detail is None else {"detail": args.detail}
-    pipe = Pipeline.from_pretrained(args.method, device=args.device, **detail,
-                                    **{k: v for k, v in options.items() if v is not None})
-    if args.candidates > 1 and not pipe.method.gives_candidates:   # before a whole folder fails file by file
-        raise UserError(f"method {args.method!r} gives a single answer; several candidates need an lsgan method")
-
-    if not batch:
-        photo, mask, prepared = _prepare_file(pipe, args.image, args.mask, args)
-        done = pipe.run([prepared], args.candidates, args.seed)[0]
-        paths = _write_results(photo, mask, done, args.output, args)
-        print("wrote " + ", ".join(str(p) for p in paths))
+    folder, settings = batch.check_options(args.image, args.output, args.mask, args.mask_dir, args.candidates,
+                                           args.box, args.seed, args.crop)
+    pipe = batch.load_pipeline(args.method, args.device, args.iterations, args.detail, args.candidates)
+    if not folder:
+        print("wrote " + ", ".join(map(str, batch.fill_photo(pipe, args.image, args.mask, args.output, settings))))
         return 0
-
-    from tqdm import tqdm
-
-    images = list_images(args.image)
-    outputs = _batch_outputs(images, args.image, args.output, args.candidates)   # name clashes: before any work
-    failures: list[str] = []
-    written = 0
-    progress = tqdm(total=len(images), desc="inpainting", unit="image", disable=args.no_progress, dynamic_ncols=True)
-    pending: list[tuple[int, Path, tuple]] = []     # (index in the folder, file, (photo, mask, prepared))
-
-    def flush() -> None:
-        """Fill the pending photos with one model call, then write each; a failure is that file's."""
-        nonlocal written
-        if not pending:
-            return
-        try:
-            results = pipe.run([item[2][2] for item in pending], args.candidates, args.seed,
-                               [item[0] for item in pending])
-        except ValueError:
-            results = []         # one photo spoiled the batch: run each alone, so only it fails
-            for index, path, (_, _, prepared) in pending:
-                try:
-                    results.append(pipe.run([prepared], args.candidates, args.seed, [index])[0])
-                except ValueError as exc:
-                    results.append(exc)
-        for (index, path, (photo, mask, _)), done in zip(pending, results):
-            try:
-                if isinstance(done, Exception):
-                    raise done
-                _write_results(photo, mask, done, outputs[path], args)
-                written += 1
-            except (UserError, ValueError, OSError) as exc:
-                failures.append(f"{path.relative_to(args.image)}: {_one_line(exc)}")
-        progress.update(len(pending))
-        pending.clear()
-
-    for index, path in enumerate(images):
-        rel = path.relative_to(args.image)
-        try:
-            mask_path = args.mask if args.mask is not None else _mask_for(path.stem, args.mask_dir / rel.parent)
-            loaded = _prepare_file(pipe, path, mask_path, args)
-        except (UserError, ValueError, OSError) as exc:
-            failures.append(f"{rel}: {_one_line(exc)}")
-            progress.update(1)
-            continue
-        if pending and (len(pending) >= BATCH_PHOTOS or
-                        sum(item[2][0].rgb.shape[0] * item[2][0].rgb.shape[1] for item in pending)
-                        + loaded[0].rgb.shape[0] * loaded[0].rgb.shape[1] > BATCH_PIXELS):
-            flush()
-        pending.append((index, path, loaded))
-    flush()
-    progress.close()
-    print(f"inpainted {written} of {len(images)} images into {args.output}"
-          + (f"; {len(failures)} failed:" if failures else ""))
-    for line in failures:
+    report = batch.fill_folder(pipe, args.image, args.output, args.mask, args.mask_dir, settings, not args.no_progress)
+    print(report.summary(args.output))
+    for line in report.failures:
         print(f"  {line}", file=sys.stderr)
-    return EXIT_ERROR if failures else 0
+    return EXIT_ERROR if report.failures else 0
 
 
 def cmd_serve(args) -> int:
@@ -466,7 +275,7 @@ def main(argv: list[str] | None = None) -> int:
             stream.reconfigure(errors="backslashreplace")
     parser = build_parser()
     args = parser.parse_args(argv)
-    previous = _sigterm_as_interrupt()
+    previous = sigterm_as_interrupt()
     try:
         import torch
         torch.set_num_threads(int(os.environ.get("GANFILL_THREADS", torch.get_num_threads())))
@@ -476,34 +285,15 @@ def main(argv: list[str] | None = None) -> int:
         print("ganfill: interrupted" + (" (SIGTERM)" if isinstance(exc, Terminated) else ""), file=sys.stderr)
         return 128 + int(signal.SIGTERM) if isinstance(exc, Terminated) else 130
     except (ValueError, OSError, UserError) as exc:
-        if not _is_user_error(exc):
+        if not is_user_error(exc):
             raise           # a bug: its traceback, not a one-line message
         if args.debug or os.environ.get("GANFILL_DEBUG", "") not in ("", "0"):
             traceback.print_exc()
-        print(f"ganfill: error: {_one_line(exc)}", file=sys.stderr)
+        print(f"ganfill: error: {one_line(exc)}", file=sys.stderr)
         return EXIT_ERROR
     finally:
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)
-
-
-class Terminated(KeyboardInterrupt):
-    """SIGTERM, raised where the program is, so that it unwinds like Ctrl-C."""
-
-
-def _sigterm_as_interrupt():
-    """Turn SIGTERM (what `kill`, systemd and container runtimes send) into :class:`Terminated`, so
-    a half-written output's temp file is removed on the way out instead of left behind.  Returns
-    the previous handler (None where signals cannot be set: outside the main thread)."""
-    import threading
-
-    if threading.current_thread() is not threading.main_thread():
-        return None
-
-    def terminate(signum, frame):
-        raise Terminated()
-
-    return signal.signal(signal.SIGTERM, terminate)
 
 
 if __name__ == "__main__":

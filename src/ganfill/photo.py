@@ -62,6 +62,22 @@ def as_method(method) -> InpaintMethod:
                     f"got {type(method).__name__}")
 
 
+def _as_array(value, what: str, from_pil, kinds: str, wanted: str) -> np.ndarray:
+    """``value`` (an array-like, or a PIL image converted by ``from_pil``) as a numpy array of one of
+    the dtype ``kinds``, an ``(H, W, 1)`` array squeezed to ``(H, W)``; a TypeError names ``what``."""
+    if hasattr(value, "convert") and hasattr(value, "mode"):        # a PIL image
+        value = from_pil(value)
+    try:
+        array = np.asarray(value)
+    except Exception:
+        raise TypeError(f"{what} must be a numpy array or a PIL image, got {type(value).__name__}") from None
+    if array.dtype == object or array.dtype.kind not in kinds:
+        raise TypeError(f"{what} must be {wanted}, got dtype {array.dtype}")
+    if array.ndim == 3 and array.shape[2] == 1:
+        array = array[..., 0]
+    return array
+
+
 def as_image(image) -> np.ndarray:
     """The photo as uint8 RGB ``(H, W, 3)``.  Accepted, and converted as documented here:
 
@@ -75,16 +91,8 @@ def as_image(image) -> np.ndarray:
 
     Anything else is a ValueError (TypeError for a non-array) saying what was wrong.
     """
-    if hasattr(image, "convert") and hasattr(image, "mode"):        # a PIL image
-        image = np.asarray(image.convert("RGB"))
-    try:
-        array = np.asarray(image)
-    except Exception:
-        raise TypeError(f"image must be a numpy array or a PIL image, got {type(image).__name__}") from None
-    if array.dtype == object or array.dtype.kind not in "uif":
-        raise TypeError(f"image must be a numeric array (uint8 0-255), got dtype {array.dtype}")
-    if array.ndim == 3 and array.shape[2] == 1:
-        array = array[..., 0]
+    array = _as_array(image, "image", lambda pil: np.asarray(pil.convert("RGB")), "uif",
+                      "a numeric array (uint8 0-255)")
     if array.ndim == 2:
         array = np.repeat(array[..., None], 3, axis=2)
     if array.ndim != 3 or array.shape[2] != 3:
@@ -112,16 +120,8 @@ def as_image(image) -> np.ndarray:
 
 def as_mask(mask, shape: tuple[int, int]) -> np.ndarray:
     """The hole as a bool ``(H, W)`` array: True / nonzero = hole (a PIL mask: white, above 127)."""
-    if hasattr(mask, "convert") and hasattr(mask, "mode"):
-        mask = np.asarray(mask.convert("L")) > 127
-    try:
-        array = np.asarray(mask)
-    except Exception:
-        raise TypeError(f"mask must be a numpy array or a PIL image, got {type(mask).__name__}") from None
-    if array.dtype == object or array.dtype.kind not in "buif":
-        raise TypeError(f"mask must be a bool or numeric array (True / nonzero = hole), got dtype {array.dtype}")
-    if array.ndim == 3 and array.shape[2] == 1:
-        array = array[..., 0]
+    array = _as_array(mask, "mask", lambda pil: np.asarray(pil.convert("L")) > 127, "buif",
+                      "a bool or numeric array (True / nonzero = hole)")
     if array.shape != tuple(shape):
         raise ValueError(f"need an (H, W) mask of the image's size {tuple(shape)}, got {array.shape}")
     return array if array.dtype == np.bool_ else array != 0    # no copy of a photo-sized bool mask
