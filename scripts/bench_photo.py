@@ -1,4 +1,4 @@
-"""Seconds for one photo: an in-the-wild test face (celeba-wild/test 22731, in no training set)
+"""Seconds for one photo: an in-the-wild test face (celeba-wild/test 22724, in no training set)
 enlarged to 512 x 512 with a brush stroke across the cheek (as in the README figure), through `inpaint_photo` with the method loaded (mean of 5
 runs), and through one whole `ganfill inpaint` command (start-up included).
 
@@ -20,7 +20,7 @@ from ganfill.methods import get_method
 from ganfill.photo import inpaint_photo
 
 torch.set_num_threads(2)
-photo = Image.open(default_data_root() / "celeba-wild" / "test" / "22731.jpg").convert("RGB").resize((512, 512),
+photo = Image.open(default_data_root() / "celeba-wild" / "test" / "22724.jpg").convert("RGB").resize((512, 512),
                                                                                                  Image.BICUBIC)
 mask = np.zeros((512, 512), np.uint8)
 cv2.line(mask, (140, 340), (340, 230), 255, 22)

@@ -30,7 +30,7 @@ def photos():
 
     yield "astronaut", Image.fromarray(data.astronaut())
     wild = default_data_root() / "celeba-wild" / "test"
-    for name in ("22716.jpg", "22731.jpg"):
+    for name in ("22712.jpg", "22724.jpg"):
         yield name, Image.open(wild / name).convert("RGB").resize(size, Image.BICUBIC)
 
 

@@ -55,28 +55,29 @@ WILD_ORDER = ["mean", "telea", "navier-stokes", "biharmonic", "context-encoder",
               "lsgan+ae-paper", "lsgan+ae"]
 
 
-#: the benchmark's groups of methods (scripts/bench_wild.sh GROUP ...), merged into one table
-WILD_GROUPS = ("classical", "biharmonic", "nets", "lsgan")
+#: the benchmark's groups of methods (scripts/bench_wild.sh GROUP ...): all 1,000 faces, and the
+#: first 200 (the same faces and masks for every method, so that FD-dlib compares like with like)
+WILD_GROUPS = {1000: ("classical", "nets"), 200: ("classical200", "nets200", "nets", "lsgan")}
 #: extra rows: the detail option of the photo path, measured on the first 200 faces (docs/results.md)
 WILD_EXTRA = {"lsgan+ae --detail": "wild-{kind}-lsgan+ae-detail-200.json"}
 
 
-def wild_rows(kind: str) -> dict:
-    """Every method's scores on celeba-wild/test for mask ``kind``, merged from its group files."""
+def wild_rows(kind: str, faces: int) -> dict:
+    """Every method's scores on the first ``faces`` of celeba-wild/test for mask ``kind``."""
     rows = {}
-    for group in WILD_GROUPS:
+    for group in WILD_GROUPS[faces]:
         data = load(f"wild-{kind}-{group}.json")
         if data:
-            rows.update(data["methods"])
+            rows.update({name: m for name, m in data["methods"].items() if m["n_images"] == faces})
     for label, name in WILD_EXTRA.items():
         data = load(name.format(kind=kind))
-        if data:
+        if data and data["n_images"] == faces:
             rows[label] = data["methods"]["lsgan+ae"]
     return rows
 
 
-def wild_table(kind: str) -> str:
-    rows = wild_rows(kind)
+def wild_table(kind: str, faces: int) -> str:
+    rows = wild_rows(kind, faces)
     if not rows:
         return "(not measured)"
     order = [n for n in WILD_ORDER if n in rows] + sorted(n for n in rows if n not in WILD_ORDER)
@@ -90,19 +91,30 @@ def wild_table(kind: str) -> str:
         text = format(m[key], fmt)
         return f"**{text}**" if m[key] == best.get(key) else text
 
-    lines = ["| method | faces | PSNR | SSIM | hole-PSNR | sharpness | FD-dlib | identity | s / image |",
-             "|---|---|---|---|---|---|---|---|---|"]
+    lines = [f"| method ({faces:,} faces) | PSNR | SSIM | hole-PSNR | sharpness | FD-dlib | identity | s / image |",
+             "|---|---|---|---|---|---|---|---|"]
     for name in order:
         m = rows[name]
-        lines.append(f"| `{name}` | {m['n_images']:,} | {cell(m, 'psnr', '.2f')} | {cell(m, 'ssim', '.4f')} | "
+        lines.append(f"| `{name}` | {cell(m, 'psnr', '.2f')} | {cell(m, 'ssim', '.4f')} | "
                      f"{cell(m, 'hole_psnr', '.2f')} | {cell(m, 'sharpness', '.3f')} | {cell(m, 'fd_dlib', '.4f')} | "
                      f"{cell(m, 'identity', '.3f')} | {m['sec_per_image']:.3f} |")
     return "\n".join(lines)
 
 
+def wild_tables() -> str:
+    """The markdown of docs/results.md's 256-px section: per mask kind, the 200 and the 1,000 faces."""
+    out = []
+    for kind in ("center", "free", "box", "half"):
+        parts = [wild_table(kind, n) for n in (200, 1000) if wild_rows(kind, n)]
+        out.append(f"#### {kind}\n\n" + ("\n\n".join(parts) if parts else "(not measured this session)"))
+    return "\n\n".join(out)
+
+
 if __name__ == "__main__":
     import sys
 
-    wild = sys.argv[1:] == ["wild"]
-    for kind in ("center", "free", "box", "half"):
-        print(f"### {kind}\n\n{wild_table(kind) if wild else table(kind)}\n")
+    if sys.argv[1:] == ["wild"]:
+        print(wild_tables())
+    else:
+        for kind in ("center", "free", "box", "half"):
+            print(f"### {kind}\n\n{table(kind)}\n")
