@@ -42,12 +42,34 @@ def test_dir(data_root) -> Path:
     return data_root / "celeba" / "test"
 
 
+def _folder(path: Path, what: str) -> Path:
+    """``path``, or the test skipped with ``what`` is missing."""
+    if not path.is_dir():
+        pytest.skip(f"no {what} under {path.parent}")
+    return path
+
+
 @pytest.fixture(scope="session")
 def train_dir(data_root) -> Path:
-    path = data_root / "celeba" / "train"
-    if not path.is_dir():
-        pytest.skip(f"no training faces under {data_root}")
-    return path
+    return _folder(data_root / "celeba" / "train", "training faces")
+
+
+@pytest.fixture(scope="session")
+def wild_dir(data_root) -> Path:
+    """celeba-wild/test: 1,000 in-the-wild faces at 256 x 256, in no training set."""
+    return _folder(data_root / "celeba-wild" / "test", "in-the-wild test faces")
+
+
+@pytest.fixture
+def hole(tmp_path) -> tuple[Path, np.ndarray]:
+    """A mask file for a 64 x 64 face (white box over the middle) and its bool hole."""
+    from PIL import Image
+
+    mask = np.zeros((64, 64), np.uint8)
+    mask[20:44, 16:48] = 255
+    path = tmp_path / "hole.png"
+    Image.fromarray(mask).save(path)
+    return path, mask > 127
 
 
 @pytest.fixture(scope="session")

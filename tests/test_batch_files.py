@@ -22,15 +22,6 @@ def faces(test_dir) -> list[np.ndarray]:
     return [np.asarray(Image.open(test_dir / f"{16001 + i}.jpg").convert("RGB")) for i in range(3)]
 
 
-@pytest.fixture
-def hole(tmp_path):
-    mask = np.zeros((64, 64), np.uint8)
-    mask[20:44, 16:48] = 255
-    path = tmp_path / "hole.png"
-    Image.fromarray(mask).save(path)
-    return path, mask > 127
-
-
 def test_same_stem_gets_distinct_names_and_the_summary_counts_files(faces, hole, tmp_path, capsys):
     photos = tmp_path / "photos"
     photos.mkdir()

@@ -66,15 +66,6 @@ def face(test_dir) -> np.ndarray:
     return np.asarray(Image.open(test_dir / "16001.jpg").convert("RGB"))
 
 
-@pytest.fixture
-def hole(tmp_path):
-    mask = np.zeros((64, 64), np.uint8)
-    mask[20:44, 16:48] = 255
-    path = tmp_path / "hole.png"
-    Image.fromarray(mask).save(path)
-    return path, mask > 127
-
-
 def run_cli(argv, capsys) -> tuple[int, str]:
     code = main([str(a) for a in argv])
     return code, capsys.readouterr().err

@@ -15,13 +15,10 @@ from ganfill.photo import NoFaceError, choose_crop, inpaint_photo
 
 
 @pytest.fixture(scope="module")
-def aligned(data_root):
+def aligned(wild_dir):
     """Photos in no training set: in-the-wild *test* faces (celeba-wild/test, 256 x 256), named
     as the aligned CelebA photos these tests used before (those are the training crops' pictures)."""
-    folder = data_root / "celeba-wild" / "test"
-    if not folder.is_dir():
-        pytest.skip("no celeba-wild test photos")
-    return TestPhotos(folder)
+    return TestPhotos(wild_dir)
 
 
 class TestPhotos:

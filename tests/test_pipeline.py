@@ -20,14 +20,11 @@ from ganfill.photo import inpaint_photo
 
 
 @pytest.fixture(scope="module")
-def aligned(data_root):
+def aligned(wild_dir):
     """Photos in no training set (celeba-wild/test faces), by the names the tests use."""
     from test_photo import TestPhotos
 
-    folder = data_root / "celeba-wild" / "test"
-    if not folder.is_dir():
-        pytest.skip("no celeba-wild test photos")
-    return TestPhotos(folder)
+    return TestPhotos(wild_dir)
 
 
 @pytest.fixture(scope="module")

@@ -12,14 +12,6 @@ from ganfill.metrics import diversity, sharpness, sharpness_ratio
 
 
 @pytest.fixture(scope="session")
-def wild_dir(data_root):
-    path = data_root / "celeba-wild" / "test"
-    if not path.is_dir():
-        pytest.skip(f"no in-the-wild test faces under {data_root}")
-    return path
-
-
-@pytest.fixture(scope="session")
 def wild_faces(wild_dir) -> np.ndarray:
     """The first 8 in-the-wild test faces, uint8 ``(8, 256, 256, 3)``."""
     return FaceFolder(wild_dir, limit=8, size=256).images
