@@ -11,10 +11,12 @@ import torch
 
 from ganfill.data import make_masks, mask_to_tensor, to_tensor
 from ganfill.models.refiner import REFINER_PRESETS, PatchDiscriminator, PatchDiscriminatorConfig
-from ganfill.train.photo_refiner import (PhotoRefinerRecipe, PhotoRefinerTrainConfig, UpscaledLSGANCompleter,
-                                         shrink, upscaled_completion)
+from ganfill.inpaint.refine import shrink, upscaled_completion
+from ganfill.models.io import CheckpointError
+from ganfill.train.checkpoint import save_checkpoint
+from ganfill.train.photo_refiner import PhotoRefinerRecipe, PhotoRefinerTrainConfig, UpscaledLSGANCompleter
 from ganfill.train.seeding import seeded
-from test_refiner import tiny_inpainter
+from test_refiner import tiny_gan, tiny_inpainter  # noqa: F401  (tiny_gan: a fixture)
 
 
 @pytest.fixture(scope="module")
@@ -53,6 +55,14 @@ def test_the_upscaled_completion_keeps_the_known_pixels_and_fills_the_hole(wild1
     assert (out[hole] - wild128.repeat_interleave(2, 0)[hole]).abs().mean() > 0.01     # G's face, not the truth
     # candidates 2.. start elsewhere: they differ from candidate 1 in the hole
     assert not torch.equal(out[0][hole[0]], out[1][hole[1]])
+    # ranked by the latent search's loss: candidate 1 is the start with the lowest loss
+    small, small_masks = shrink(wild128, masks, 64)
+    result, _ = inpainter.generate(small, small_masks, 2, [0, 1, 2, 3])
+    losses = result.loss.view(4, 2)
+    again = upscaled_completion(inpainter, wild128, masks, [0, 1, 2, 3], candidates=1)
+    first_is_best = losses[:, 0] <= losses[:, 1]
+    for i in range(4):       # the single candidate is the encoder's start, the first of the two
+        assert torch.equal(again[i], out[2 * i if first_is_best[i] else 2 * i + 1])
 
 
 def test_a_step_trains_the_refiner_and_the_patch_discriminator(wild128):
@@ -83,3 +93,57 @@ def test_a_bad_config_is_refused():
         PhotoRefinerTrainConfig(size=100)
     with pytest.raises(ValueError, match=">= 0"):
         PhotoRefinerTrainConfig(adv_weight=-1)
+
+
+def _tiny_photo_refiner(path, size: int = 128, **inference):
+    """A tiny photo refiner exported as a shipped one is, after one training step."""
+    from ganfill.weights import export_photo_refiner
+
+    config = PhotoRefinerTrainConfig(refiner=copy.deepcopy(REFINER_PRESETS["tiny"]), size=size,
+                                     discriminator=PatchDiscriminatorConfig(width=1 / 16))
+    torch.manual_seed(0)
+    recipe = PhotoRefinerRecipe(config, UpscaledLSGANCompleter(tiny_inpainter()))
+    recipe.train_step(torch.rand(2, 3, size, size) * 2 - 1, seeded(0, "step"), 0)
+    save_checkpoint(path.with_suffix(".ckpt"), recipe, {"global_step": 1})
+    export_photo_refiner(path.with_suffix(".ckpt"), path, inference)
+    return path
+
+
+def test_the_wild_method_fills_128px_faces_with_candidates_through_its_refiner(tiny_gan, wild128, tmp_path):
+    from ganfill.methods import get_method
+
+    gan, enc = tiny_gan
+    as_trained = _tiny_photo_refiner(tmp_path / "trained.safetensors")
+    method = get_method("lsgan+ae-wild", refiner_weights=as_trained, gan_weights=gan, encoder_weights=enc)
+    assert method.inpainter.config.search.iterations == 0 and method.flip   # none recorded: as in training
+    weights = _tiny_photo_refiner(tmp_path / "wild.safetensors", iterations=3, flip=False)
+    method = get_method("lsgan+ae-wild", refiner_weights=weights, gan_weights=gan, encoder_weights=enc)
+    assert method.fixed_size == 128 and method.flip is False           # the file's inference choices
+    assert method.inpainter.config.search.iterations == 3
+    images = (wild128.permute(0, 2, 3, 1).numpy() * 127.5 + 127.5).round().astype(np.uint8)
+    holes = make_masks("center", 4, 128)
+    out = method.candidates(images, holes, 3, seed=5)
+    assert out.shape == (4, 3, 128, 128, 3) and out.dtype == np.uint8
+    assert np.array_equal(out[:, :, ~holes[0]], np.repeat(images[:, None], 3, 1)[:, :, ~holes[0]])
+    assert (out[:, 0] != out[:, 1])[holes].mean() > 0.1                 # the candidates differ in the hole
+    # the refiner's output, not the upscaled completion pasted
+    pasted = upscaled_completion(method.inpainter, to_tensor(images), mask_to_tensor(holes), [0] * 4)
+    assert not np.array_equal(out[:, 0], (pasted.permute(0, 2, 3, 1).numpy() * 127.5 + 127.5).round())
+    # per-image seeds: the same image gives the same fill at another place in the batch
+    assert np.array_equal(method.candidates(images[2:3], holes[2:3], 3, seed=5, start=[2])[0], out[2])
+    with pytest.raises(ValueError, match="128"):
+        method(images[:, :64, :64], holes[:, :64, :64])
+
+
+def test_the_wild_method_refuses_a_refiner_of_another_size_or_input(tiny_gan, tmp_path):
+    from ganfill.methods import get_method
+    from ganfill.weights import REFINER_WEIGHTS, export_photo_refiner
+
+    gan, enc = tiny_gan
+    with pytest.raises(ValueError, match="trained at 64 px"):
+        get_method("lsgan+ae-wild", refiner_weights=_tiny_photo_refiner(tmp_path / "r64.safetensors", size=64),
+                   gan_weights=gan, encoder_weights=enc)
+    with pytest.raises(CheckpointError, match="trained on 'lsgan' input.*'lsgan-upscaled' input"):
+        get_method("lsgan+ae-wild", refiner_weights=REFINER_WEIGHTS, gan_weights=gan, encoder_weights=enc)
+    with pytest.raises(CheckpointError, match="not a photo-refiner training checkpoint"):
+        export_photo_refiner(gan.parent / "gan.ckpt.safetensors", tmp_path / "x.safetensors")

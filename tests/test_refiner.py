@@ -385,7 +385,8 @@ def test_refiner_file_records_how_its_input_was_made(cli_runs):
     from ganfill.weights import refiner_input_settings
 
     _, weights = cli_runs["lsgan"]
-    assert refiner_input_settings(weights) == {"blend": "paste", "iterations": 2}
+    assert refiner_input_settings(weights) == {"blend": "paste", "iterations": 2, "inference_iterations": 2,
+                                               "flip": True}     # inference as in training, flip averaged
 
 
 def test_flip_averaging_is_the_mean_of_both_passes(truth, masks):

@@ -65,11 +65,12 @@ def check_options(image: Path, output: Path, mask: Path | None, mask_dir: Path |
     return folder, Settings(candidates, seed, parsed, crop)
 
 
-def load_pipeline(method: str, device: str, iterations: int | None, detail: bool | None, candidates: int):
+def load_pipeline(method: str | None, device: str, iterations: int | None, detail: bool | None, candidates: int):
     """The method, loaded once; an error for an option it does not take, or candidates it cannot give."""
-    from .methods import method_options
+    from .methods import DEFAULT_METHOD, method_options
     from .pipeline import Pipeline
 
+    method = method or DEFAULT_METHOD
     options = {"iterations": iterations}
     accepted = method_options(method)
     for key in ("iterations",):

@@ -90,7 +90,7 @@ def cmd_inpaint(args) -> int:
 def cmd_serve(args) -> int:
     import uvicorn
 
-    from .methods import method_options
+    from .methods import DEFAULT_METHOD, method_options
     from .server.app import ServerConfig, create_app, uvicorn_config
 
     if not 0 < args.port < 65536:
@@ -99,7 +99,7 @@ def cmd_serve(args) -> int:
         raise UserError("--max-queue, --workers, --max-upload-mb and --timeout must be positive")
     if args.host not in ("127.0.0.1", "localhost", "::1"):
         print(f"ganfill: warning: serving on {args.host}, reachable from other machines", file=sys.stderr)
-    config = ServerConfig(method=args.method, device=args.device, max_upload_mb=args.max_upload_mb,
+    config = ServerConfig(method=args.method or DEFAULT_METHOD, device=args.device, max_upload_mb=args.max_upload_mb,
                           max_queue=args.max_queue, workers=args.workers, timeout_s=args.timeout)
     method_options(config.method)          # an unknown default method fails now, not at the first request
     print(f"ganfill: serving on http://{args.host}:{args.port}/ (API docs at /docs)", file=sys.stderr)
@@ -110,13 +110,13 @@ def cmd_serve(args) -> int:
 
 def cmd_methods(args) -> int:
     """One line per method: name, the size it works at, speed, candidates, what it is."""
-    from .methods import method_class, method_names
+    from .methods import DEFAULT_METHOD, method_class, method_names
 
     for name in method_names():
         cls = method_class(name)
         size = f"{cls.fixed_size} px" if cls.fixed_size else "any size"
         several = "candidates" if cls.gives_candidates else "one answer"
-        print(f"{name:<16} {size:<9} {cls.speed:<7} {several:<11} {cls.description}")
+        print(f"{name + ' *' * (name == DEFAULT_METHOD):<16} {size:<9} {cls.speed:<7} {several:<11} {cls.description}")
     return 0
 
 
@@ -211,7 +211,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--mask", type=Path, default=None, help="mask image: white / nonzero = hole (one for all)")
     p.add_argument("--mask-dir", type=Path, default=None, help="folder of masks matched to the images by file stem")
     p.add_argument("-o", "--output", type=Path, required=True, help="output file (or folder, for a folder)")
-    p.add_argument("--method", default="lsgan+ae", help="any method of `ganfill methods` (default lsgan+ae)")
+    p.add_argument("--method", default=None, help="any method of `ganfill methods` (default: the one it marks)")
     p.add_argument("--candidates", type=int, default=1, help="write K alternatives OUT-1 ... OUT-K, best first")
     p.add_argument("--box", default=None, metavar="X,Y,W,H", help="the face's box, instead of detecting it")
     p.add_argument("--crop", default="face", choices=["face", "hole"],
@@ -228,7 +228,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("serve", help="the web page with a brush, and the REST API")
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default: this machine only)")
     p.add_argument("--port", type=int, default=8000)
-    p.add_argument("--method", default="lsgan+ae", help="the default method of a request")
+    p.add_argument("--method", default=None, help="a request's default method (default: `ganfill methods`'s)")
     p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"],
                    help="where the networks run (auto: a CUDA GPU if there is one, as ganfill inpaint)")
     p.add_argument("--max-upload-mb", type=float, default=20.0, help="per request (image and mask together)")
@@ -237,7 +237,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--timeout", type=float, default=120.0, help="seconds before a request gets 504")
     p.set_defaults(func=cmd_serve)
 
-    p = sub.add_parser("methods", help="list the inpainting methods")
+    p = sub.add_parser("methods", help="list the inpainting methods (* marks the default)")
     p.set_defaults(func=cmd_methods)
 
     p = sub.add_parser("evaluate", help="score methods on a folder of square faces, at their own size")

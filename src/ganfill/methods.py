@@ -12,7 +12,7 @@ import inspect
 
 from .inpaint.base import InpaintMethod, image_seed, image_seeds
 
-__all__ = ["InpaintMethod", "image_seed", "image_seeds", "register", "method_names", "method_class", "method_options", "get_method"]
+__all__ = ["DEFAULT_METHOD", "InpaintMethod", "image_seed", "image_seeds", "register", "method_names", "method_class", "method_options", "get_method"]
 
 
 # name -> "module:Class"; a class's constructor takes keyword options only.
@@ -26,8 +26,13 @@ _REGISTRY: dict[str, str] = {
     "lsgan+ae": "ganfill.inpaint.refine:LSGANRefineMethod",
     "lsgan+ae-paper": "ganfill.inpaint.refine:LSGANPaperRefineMethod",
     "ae-only": "ganfill.inpaint.refine:AEOnlyMethod",
+    "lsgan+ae-wild": "ganfill.inpaint.refine:WildRefineMethod",
     "context-encoder": "ganfill.baselines.context_encoder:ContextEncoderMethod",
 }
+
+
+#: what `ganfill inpaint`, the server, the web page and ganfill.Pipeline use when no method is named
+DEFAULT_METHOD = "lsgan+ae"
 
 
 def register(name: str, target: str) -> None:

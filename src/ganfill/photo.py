@@ -25,7 +25,7 @@ import numpy as np
 from .data import MODEL_SIZE
 from .data.faces import Box, around_hole_box, check_box, crop_resized, face_crop_box, hole_box
 from .inpaint.blend import paste, poisson
-from .methods import InpaintMethod, get_method
+from .methods import DEFAULT_METHOD, InpaintMethod, get_method
 
 CROP_MODES = ("face", "hole")
 #: a photo already this small and square is taken to be a face crop itself
@@ -336,7 +336,7 @@ def inpaint_photos(prepared: Sequence[PreparedPhoto], method: InpaintMethod, can
     return results
 
 
-def inpaint_photo(image: np.ndarray, mask: np.ndarray, method: InpaintMethod | str = "lsgan+ae",
+def inpaint_photo(image: np.ndarray, mask: np.ndarray, method: InpaintMethod | str = DEFAULT_METHOD,
                   candidates: int = 1, box: Box | None = None, crop: str = "face", seed: int = 0,
                   index: int = 0, detail: bool = DETAIL) -> PhotoResult:
     """Fill the hole of a photo of any size (one photo; :class:`ganfill.Pipeline` for many, and for

@@ -32,7 +32,7 @@ class Pipeline:
         self.detail = bool(detail)
 
     @classmethod
-    def from_pretrained(cls, method: str = "lsgan+ae", device: str = "auto", detail: bool = DETAIL,
+    def from_pretrained(cls, method: str = methods.DEFAULT_METHOD, device: str = "auto", detail: bool = DETAIL,
                         **options) -> "Pipeline":
         """Load method ``method`` (a name of ``ganfill methods``) with the shipped weights.
 

@@ -17,6 +17,8 @@ from .images import ImageError, load_image
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp", ".bmp")
 #: the side of the faces the networks are trained on and take (the thesis's 64 x 64)
 MODEL_SIZE = 64
+#: the side of the in-the-wild faces the photo-scale refiner is trained on (one octave above)
+WILD_SIZE = 128
 
 
 def check_faces(images: np.ndarray, masks: np.ndarray, size: int = MODEL_SIZE, what: str = "the network") -> None:

@@ -6,6 +6,9 @@
 * ``lsgan+ae-paper``: the same with the thesis's autoencoder (``refiner-paper.safetensors``).
 * ``ae-only``: the ablation without the LSGAN: a refiner trained on the image with an empty hole
   (``refiner-ae-only.safetensors``).
+* ``lsgan+ae-wild``: the joint model one octave up, for photos: the LSGAN's completion made at
+  64 px, scaled to 128 px and pasted into the hole, then a U-Net refiner at 128 px trained on
+  in-the-wild faces with a patch discriminator (``refiner-wild.safetensors``, issue 12).
 
 Every method returns the known pixels exactly as given (the refiner composites, and the
 :class:`~ganfill.methods.InpaintMethod` base enforces it again).
@@ -17,8 +20,9 @@ from typing import Sequence
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 
-from ..data import MODEL_SIZE, mask_to_tensor, to_tensor, to_uint8
+from ..data import MODEL_SIZE, WILD_SIZE, mask_to_tensor, to_tensor, to_uint8
 from ..models.device import frozen, resolve_device
 from .base import InpaintMethod
 from .pipeline import Inpainter
@@ -40,6 +44,29 @@ def refine(refiner: torch.nn.Module, completed: np.ndarray, masks: np.ndarray, f
     device = next(refiner.parameters()).device
     out = run_refiner(refiner, to_tensor(completed).to(device), mask_to_tensor(masks).to(device), flip)
     return np.where(masks[..., None], to_uint8(out), completed)
+
+
+def shrink(images: torch.Tensor, masks: torch.Tensor, side: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Images by area averaging, masks so that a small pixel is hole if any of its pixels is."""
+    factor = images.shape[-1] // side
+    return F.avg_pool2d(images, factor), (F.max_pool2d(masks, factor) > 0).float()
+
+
+def upscaled_completion(inpainter: Inpainter, images: torch.Tensor, masks: torch.Tensor, seeds: Sequence[int],
+                        candidates: int = 1) -> torch.Tensor:
+    """The LSGAN's completion of ``images`` ``(N, 3, S, S)`` in ``[-1, 1]`` at ``S`` (a multiple of 64):
+    G(ẑ) found at 64 px, scaled up (bicubic) and pasted into the hole of ``masks`` ``(N, 1, S, S)``
+    (1 = hole) -> ``(N·K, 3, S, S)``, the K candidates of an image adjacent and ranked by the latent
+    search's loss, best first.  The photo refiner's input, in training and at inference alike."""
+    n, k = images.shape[0], candidates
+    small, small_masks = shrink(images, masks, MODEL_SIZE)
+    result, generated = inpainter.generate(small, small_masks, k, seeds)
+    order = torch.sort(result.loss.detach().view(n, k), dim=1, stable=True).indices
+    generated = torch.take_along_dim(generated.view(n, k, *small.shape[1:]), order[:, :, None, None, None], dim=1)
+    big = F.interpolate(generated.flatten(0, 1), size=images.shape[-2:], mode="bicubic",
+                        align_corners=False).clamp(-1, 1)
+    images_k, masks_k = images.repeat_interleave(k, 0), masks.repeat_interleave(k, 0)
+    return images_k * (1 - masks_k) + big * masks_k
 
 
 class LSGANRefineMethod(InpaintMethod):
@@ -107,3 +134,37 @@ class AEOnlyMethod(InpaintMethod):
         x = to_tensor(images).to(device) * (1.0 - m)             # the hole exactly 0, as in training
         out = run_refiner(self.refiner, x, m, self.flip)
         return np.where(masks[..., None], to_uint8(out), images)[:, None]
+
+
+class WildRefineMethod(InpaintMethod):
+    """``lsgan+ae-wild``: the LSGAN's 64-px completion scaled to 128 px, then the photo refiner."""
+
+    fixed_size = WILD_SIZE
+    gives_candidates = True
+    description = ("the LSGAN's completion scaled to 128 px and refined by a U-Net trained on in-the-wild "
+                   "faces against a patch discriminator")
+    refiner_file = "refiner-wild.safetensors"
+
+    def __init__(self, device: str = "cpu", iterations: int | None = None, lam: float | None = None,
+                 lr: float | None = None, gan_weights=None, encoder_weights=None, refiner_weights=None,
+                 flip: bool | None = None):
+        from ..weights import load_refiner, refiner_input_settings, shipped
+
+        device = resolve_device(device)
+        refiner_path = refiner_weights if refiner_weights is not None else shipped(self.refiner_file)
+        self.refiner = frozen(load_refiner(refiner_path, device, input="lsgan-upscaled"))
+        settings = refiner_input_settings(refiner_path)
+        if settings.get("size") != self.fixed_size:
+            raise ValueError(f"{refiner_path}: a refiner trained at {settings.get('size')} px; "
+                             f"this method needs one trained at {self.fixed_size} px")
+        self.inpainter = Inpainter.from_pretrained(
+            "fast", device=device, iterations=iterations if iterations is not None else settings["inference_iterations"],
+            lam=lam, lr=lr, gan_weights=gan_weights, encoder_weights=encoder_weights)
+        self.flip = settings["flip"] if flip is None else flip
+
+    def fill(self, images: np.ndarray, masks: np.ndarray, seeds: Sequence[int], k: int = 1) -> np.ndarray:
+        device = self.inpainter.device
+        m = mask_to_tensor(masks).to(device)
+        completed = upscaled_completion(self.inpainter, to_tensor(images).to(device), m, seeds, k)
+        out = run_refiner(self.refiner, completed, m.repeat_interleave(k, 0), self.flip)
+        return to_uint8(out).reshape(len(images), k, *images.shape[1:])

@@ -36,7 +36,7 @@ MAX_CANDIDATES = 8
 
 @dataclass
 class ServerConfig:
-    method: str = "lsgan+ae"        # the default method of a request
+    method: str = DEFAULT_METHOD    # the default method of a request
     device: str = "auto"            # as ganfill inpaint: a CUDA GPU if there is one
     max_upload_mb: float = 20.0     # per request: the image and the mask together
     max_queue: int = 8              # requests running or waiting; more get 503

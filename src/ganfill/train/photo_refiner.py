@@ -21,8 +21,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
-import torch.nn.functional as F
 
+from ..data import MODEL_SIZE, WILD_SIZE
+from ..inpaint.refine import upscaled_completion
 from ..models.gan import LOSS_VARIANTS
 from ..models.refiner import (REFINER_PRESETS, PatchDiscriminator, PatchDiscriminatorConfig, Refiner,
                               RefinerConfig)
@@ -33,15 +34,11 @@ from .pictures import evaluated, save_epoch_grid
 from .refiner import hole_mean
 from .seeding import seeded
 
-#: the LSGAN's side: the completion is made there and scaled up
-LSGAN_SIZE = 64
-
-
 @dataclass
 class PhotoRefinerTrainConfig:
     refiner: RefinerConfig = field(default_factory=lambda: RefinerConfig(**vars(REFINER_PRESETS["unet"])))
     discriminator: PatchDiscriminatorConfig = field(default_factory=PatchDiscriminatorConfig)
-    size: int = 128                  # the training side (the refiner is fully convolutional)
+    size: int = WILD_SIZE            # the training side (the refiner is fully convolutional)
     lr: float = 5e-4
     d_lr: float = 2e-4
     adv_weight: float = 0.01         # λ_adv: chosen on the validation split (docs/results.md)
@@ -53,27 +50,9 @@ class PhotoRefinerTrainConfig:
 
     def __post_init__(self) -> None:
         self.mask_kinds = tuple(self.mask_kinds)
-        if self.size % LSGAN_SIZE:
-            raise ValueError(f"the photo refiner's size must be a multiple of {LSGAN_SIZE}, got {self.size}")
+        if self.size % MODEL_SIZE:
+            raise ValueError(f"the photo refiner's size must be a multiple of {MODEL_SIZE}, got {self.size}")
         check_loss_options(self.adv_loss, adv_weight=self.adv_weight)
-
-
-def shrink(images: torch.Tensor, masks: torch.Tensor, side: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """Images by area averaging, masks so that a small pixel is hole if any of its pixels is."""
-    factor = images.shape[-1] // side
-    return F.avg_pool2d(images, factor), (F.max_pool2d(masks, factor) > 0).float()
-
-
-def upscaled_completion(inpainter, images: torch.Tensor, masks: torch.Tensor, seeds: list[int],
-                        candidates: int = 1) -> torch.Tensor:
-    """The LSGAN's completion of ``images`` ``(N, 3, S, S)`` at ``S``: G(ẑ) found at 64 px, scaled up
-    (bicubic) and pasted into the hole of ``masks`` ``(N, 1, S, S)`` -> ``(N·K, 3, S, S)``, the K
-    candidates of an image adjacent, in start order."""
-    small, small_masks = shrink(images, masks, LSGAN_SIZE)
-    _, generated = inpainter.generate(small, small_masks, candidates, seeds)
-    big = F.interpolate(generated, size=images.shape[-2:], mode="bicubic", align_corners=False).clamp(-1, 1)
-    images_k, masks_k = images.repeat_interleave(candidates, 0), masks.repeat_interleave(candidates, 0)
-    return images_k * (1 - masks_k) + big * masks_k
 
 
 class UpscaledLSGANCompleter:

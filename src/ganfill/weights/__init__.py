@@ -21,6 +21,8 @@ ENCODER_WEIGHTS = WEIGHTS_DIR / "encoder.safetensors"
 REFINER_WEIGHTS = WEIGHTS_DIR / "refiner.safetensors"
 REFINER_PAPER_WEIGHTS = WEIGHTS_DIR / "refiner-paper.safetensors"
 REFINER_AE_ONLY_WEIGHTS = WEIGHTS_DIR / "refiner-ae-only.safetensors"
+# The photo-scale refiner: 128 px, in-the-wild faces, the LSGAN's completion scaled up as its input.
+REFINER_WILD_WEIGHTS = WEIGHTS_DIR / "refiner-wild.safetensors"
 CONTEXT_ENCODER_WEIGHTS = WEIGHTS_DIR / "context-encoder.safetensors"
 
 
@@ -42,7 +44,7 @@ def shipped(name: str) -> Path:
 
 # How each kind of file is named in messages.
 _LABELS = {"lsgan": "an LSGAN", "encoder": "a latent-encoder", "refiner": "a refiner",
-           "context-encoder": "a context-encoder"}
+           "photo-refiner": "a photo-refiner", "context-encoder": "a context-encoder"}
 
 
 def _export(checkpoint, output, recipe: str, kind: str, prefixes: tuple[str, ...], config: str | None,
@@ -111,13 +113,37 @@ def export_refiner(checkpoint: str | os.PathLike, output: str | os.PathLike, dty
             search_iterations="search_iterations")
 
 
+def export_photo_refiner(checkpoint: str | os.PathLike, output: str | os.PathLike, inference: dict | None = None,
+                         dtype: torch.dtype = torch.float16) -> None:
+    """Keep the photo refiner from a ``photo-refiner`` training checkpoint (not its discriminator),
+    with how its input was made and the ``size`` it trained at; ``inference`` records the choices
+    made for it on the validation split (``{"iterations": …, "flip": …}``), read back by
+    :func:`refiner_input_settings`."""
+    tensors, meta = load_tensors(checkpoint)
+    if meta.get("recipe") != "photo-refiner":
+        raise CheckpointError(f"{checkpoint}: not {_LABELS['photo-refiner']} training checkpoint")
+    config = meta["config"]
+    save_tensors(output, {k: v for k, v in tensors.items() if k.startswith("R.")},
+                 {"kind": "refiner", "config": config["refiner"], "input": "lsgan-upscaled", "blend": "paste",
+                  "size": config["size"], "search_iterations": config["search_iterations"],
+                  "inference": inference or {}, "progress": meta.get("progress", {})}, dtype=dtype)
+
+
 def refiner_input_settings(path: str | os.PathLike | None = None) -> dict:
-    """How the refiner's LSGAN input was made in training (``blend``, ``search_iterations``), so that
-    inference makes it the same way.  Files written before these were recorded used a Poisson blend."""
+    """How the refiner's LSGAN input was made in training (``blend``, ``search_iterations``, the
+    ``size`` it trained at), so that inference makes it the same way, and the inference choices
+    made for it on the validation split (``inference_iterations``, ``flip``; by default as in
+    training, and flip averaging on).  Files written before these were recorded used a Poisson blend."""
     _, _, meta = _read(path, REFINER_WEIGHTS, "refiner")
     settings = {"blend": meta.get("blend", "poisson")}
     if "search_iterations" in meta:
         settings["iterations"] = int(meta["search_iterations"])
+    if "size" in meta:
+        settings["size"] = int(meta["size"])
+    inference = meta.get("inference") or {}
+    # None: the fast path's own number of iterations
+    settings["inference_iterations"] = inference.get("iterations", settings.get("iterations"))
+    settings["flip"] = bool(inference.get("flip", True))
     return settings
 
 
@@ -125,7 +151,7 @@ def load_refiner(path: str | os.PathLike | None = None, device: str | torch.devi
                  input: str | None = None) -> Refiner:
     """The refiner from a weights file (default: the shipped ``refiner.safetensors``), in eval mode.
 
-    ``input`` ("lsgan" or "empty"), when given, must be the input the refiner was trained on.
+    ``input`` ("lsgan", "empty" or "lsgan-upscaled"), when given, must be the input the refiner was trained on.
     """
     path, tensors, meta = _read(path, REFINER_WEIGHTS, "refiner")
     if input is not None and meta.get("input") != input:
