@@ -4,6 +4,7 @@
     python scripts/lsgan_prior.py recalibrate -o W.safetensors   # D's batch-norm statistics from real faces
     python scripts/lsgan_prior.py gradients              # |∇z contextual| / |∇z perceptual| at the start
     python scripts/lsgan_prior.py sweep --lams 0,0.003,1,10 --iterations 10,30
+    python scripts/lsgan_prior.py -n 200 candidates     # lsgan+ae's 4 candidates: flip averaging for which
 
 Every tuning number comes from the **validation split**: celeba-wild/train faces 22211-22710
 (shrunk to 64 px), which no model trained on (the LSGAN trained on celeba/train).  ``recalibrate``
@@ -130,6 +131,40 @@ def cmd_sweep(args) -> None:
                                   "z_moved_max": round(float(moved.max()), 4)}), flush=True)
 
 
+def cmd_candidates(args) -> None:
+    """lsgan+ae's K candidates refined with the flip average for all of them, for the best only, or
+    for none: their diversity, and what each costs candidate 1 and the alternatives."""
+    from ganfill.data import to_uint8
+    from ganfill.face_descriptors import descriptor_unavailable, descriptors, frechet_distance
+    from ganfill.inpaint.refine import run_refiner
+    from ganfill.methods import get_method, image_seeds
+    from ganfill.metrics import diversity, score_batch, sharpness
+
+    faces = validation_faces(args.n)
+    masks = make_masks("center", len(faces), 64, seed=1)
+    k = args.k
+    method = get_method("lsgan+ae")
+    y, m = to_tensor(faces), mask_to_tensor(masks)
+    completed = method.inpainter.complete_tensor(y, m, k, image_seeds(0, 0, len(faces))).images.flatten(0, 1)
+    with torch.no_grad():
+        refined = {flip: to_uint8(run_refiner(method.refiner, completed, m.repeat_interleave(k, 0), flip)
+                                  ).reshape(len(faces), k, 64, 64, 3) for flip in (True, False)}
+    truth = None if descriptor_unavailable() else descriptors(faces)
+    for name, flips in (("all", [True] * k), ("best only", [True] + [False] * (k - 1)), ("none", [False] * k)):
+        cands = np.stack([refined[f][:, j] for j, f in enumerate(flips)], axis=1)
+        cands = np.where(masks[:, None, :, :, None], cands, faces[:, None])
+        others = cands[:, 1:].reshape(-1, 64, 64, 3)
+        others_masks = np.repeat(masks, k - 1, axis=0)
+        first, rest = score_batch(cands[:, 0], faces, masks), score_batch(others, np.repeat(faces, k - 1, 0), others_masks)
+        row = {"flip": name, "n": len(faces), "k": k, "diversity": round(diversity(cands, masks), 2),
+               "psnr_1": round(first["psnr"], 3), "ssim_1": round(first["ssim"], 4),
+               "psnr_rest": round(rest["psnr"], 3), "ssim_rest": round(rest["ssim"], 4),
+               "sharpness_rest": round(sharpness(others, np.repeat(faces, k - 1, 0), others_masks), 4)}
+        if truth is not None:
+            row["fd_dlib_rest"] = round(frechet_distance(descriptors(others), truth), 4)
+        print(json.dumps(row), flush=True)
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--gan", default=None, help="LSGAN weights (default: shipped)")
@@ -146,9 +181,12 @@ def main() -> None:
     s.add_argument("--lams", default="0,0.003,0.1,1,10")
     s.add_argument("--iterations", default="10")
     s.add_argument("--lrs", default="0.01")
+    c = sub.add_parser("candidates")
+    c.add_argument("-k", type=int, default=4)
     args = p.parse_args()
     torch.set_num_threads(int(os.environ.get("GANFILL_THREADS", torch.get_num_threads())))
-    {"margin": cmd_margin, "recalibrate": cmd_recalibrate, "gradients": cmd_gradients, "sweep": cmd_sweep}[args.cmd](args)
+    {"margin": cmd_margin, "recalibrate": cmd_recalibrate, "gradients": cmd_gradients, "sweep": cmd_sweep,
+     "candidates": cmd_candidates}[args.cmd](args)
 
 
 if __name__ == "__main__":

@@ -401,3 +401,19 @@ def test_flip_averaging_is_the_mean_of_both_passes(truth, masks):
         mirrored = R(x.flip(-1), masks.flip(-1)).flip(-1)
     assert torch.allclose(both, (plain + mirrored) / 2)
     assert not torch.allclose(both, plain)
+
+
+def test_only_the_best_candidate_gets_the_flip_average(truth, masks):
+    from ganfill.inpaint.refine import refine_candidates, run_refiner
+
+    torch.manual_seed(0)
+    R = lively(Refiner(copy.deepcopy(REFINER_PRESETS["tiny"])), 2.0).eval()
+    k = 3
+    x = (truth * (1 - masks)).repeat_interleave(k, 0) + torch.randn(len(truth) * k, 3, 64, 64) * 0.1
+    out = refine_candidates(R, x, masks, k, flip=True)
+    m_k = masks.repeat_interleave(k, 0)
+    for i in range(len(x)):
+        expected = run_refiner(R, x[i:i + 1], m_k[i:i + 1], flip=i % k == 0)
+        assert (out[i:i + 1] - expected).abs().max() < 1e-3, i     # batch-size rounding only
+    assert torch.allclose(refine_candidates(R, x, masks, k, flip=False), run_refiner(R, x, m_k, flip=False), atol=1e-3)
+    assert (run_refiner(R, x[:1], m_k[:1], flip=True) - run_refiner(R, x[:1], m_k[:1], flip=False)).abs().max() > 1e-2

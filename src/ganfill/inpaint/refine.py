@@ -39,6 +39,24 @@ def run_refiner(refiner: torch.nn.Module, x: torch.Tensor, m: torch.Tensor, flip
     return out
 
 
+@torch.no_grad()
+def refine_candidates(refiner: torch.nn.Module, completed: torch.Tensor, m: torch.Tensor, k: int,
+                      flip: bool = True) -> torch.Tensor:
+    """The refiner on ``completed`` ``(N·K, 3, S, S)``, the K candidates of an image adjacent and best
+    first, with ``m`` ``(N, 1, S, S)``: candidate 1 with the flip average when ``flip``, candidates
+    2..K in one pass.  The average is test-time augmentation for the best guess; on an alternative
+    it blends the refiner's two answers, and on the validation split (docs/results.md) one pass gave
+    alternatives that differ more (13.3 against 12.7), are sharper and more face-like (fd_dlib
+    0.129 against 0.136), for 0.08 dB."""
+    m_k = m.repeat_interleave(k, 0)
+    out = refiner(completed, m_k)
+    if flip:
+        first = torch.arange(0, len(completed), k, device=completed.device)
+        mirrored = refiner(completed[first].flip(-1), m_k[first].flip(-1)).flip(-1)
+        out[first] = (out[first] + mirrored) / 2
+    return out
+
+
 def refine(refiner: torch.nn.Module, completed: np.ndarray, masks: np.ndarray, flip: bool = True) -> np.ndarray:
     """Run ``refiner`` on uint8 ``(N, 64, 64, 3)`` completions with bool ``(N, 64, 64)`` masks -> uint8."""
     device = next(refiner.parameters()).device
@@ -100,7 +118,7 @@ class LSGANRefineMethod(InpaintMethod):
         device = self.inpainter.device
         m = mask_to_tensor(masks).to(device)
         completed = self.inpainter.complete_tensor(to_tensor(images).to(device), m, k, seeds).images
-        out = run_refiner(self.refiner, completed.flatten(0, 1), m.repeat_interleave(k, 0), self.flip)
+        out = refine_candidates(self.refiner, completed.flatten(0, 1), m, k, self.flip)
         return to_uint8(out).reshape(len(images), k, MODEL_SIZE, MODEL_SIZE, 3)
 
 
@@ -166,5 +184,5 @@ class WildRefineMethod(InpaintMethod):
         device = self.inpainter.device
         m = mask_to_tensor(masks).to(device)
         completed = upscaled_completion(self.inpainter, to_tensor(images).to(device), m, seeds, k)
-        out = run_refiner(self.refiner, completed, m.repeat_interleave(k, 0), self.flip)
+        out = refine_candidates(self.refiner, completed, m, k, self.flip)
         return to_uint8(out).reshape(len(images), k, *images.shape[1:])
