@@ -1,18 +1,25 @@
 """Photos filled one at a time against one batched call of ganfill.Pipeline: 16 in-the-wild test
-photos (256 x 256, a hole over the eyes), lsgan+ae, one CPU thread.
+photos (256 x 256, a hole over the eyes), the default method (or ``--method``), on ``--threads``
+CPU threads (default 1).
 
-    .venv/bin/python scripts/bench_batch.py            # numbers in docs/photos.md
+    .venv/bin/python scripts/bench_batch.py [--method lsgan+ae] [--threads 2]     # numbers in docs/photos.md
 """
 
+import argparse
 import time
 
 import numpy as np
 import torch
 
 import ganfill
+import ganfill.methods
 from ganfill.data import default_data_root, load_image
 
-torch.set_num_threads(1)
+ap = argparse.ArgumentParser()
+ap.add_argument("--method", default=ganfill.methods.DEFAULT_METHOD)
+ap.add_argument("--threads", type=int, default=1)
+args = ap.parse_args()
+torch.set_num_threads(args.threads)
 root = default_data_root() / "celeba-wild" / "test"   # test faces: in no training set
 photos = [load_image(root / f"{i}.jpg") for i in range(22711, 22750)]
 
@@ -24,7 +31,7 @@ def eyes(shape):
     return m
 
 
-pipe = ganfill.Pipeline.from_pretrained("lsgan+ae", device="cpu")
+pipe = ganfill.Pipeline.from_pretrained(args.method, device="cpu")
 ok = []
 for p in photos:
     try:
@@ -43,4 +50,4 @@ for rep in range(2):
     for i, (p, m) in enumerate(zip(ok, masks)):
         pipe(p, m, index=i)
     s = (time.perf_counter() - t) / len(ok)
-    print(f"{len(ok)} photos: batched {b:.3f} s/photo, one at a time {s:.3f} s/photo")
+    print(f"{args.method}, {args.threads} threads, {len(ok)} photos: batched {b:.3f} s/photo, one at a time {s:.3f} s/photo")

@@ -2,8 +2,11 @@
 enlarged to 512 x 512 with a brush stroke across the cheek (as in the README figure), through `inpaint_photo` with the method loaded (mean of 5
 runs), and through one whole `ganfill inpaint` command (start-up included).
 
-    python scripts/bench_photo.py
+    python scripts/bench_photo.py [--method M] [--side 1024]
+
+``--side`` enlarges the face (and scales the stroke); the method defaults to the default one.
 """
+import argparse
 import subprocess
 import sys
 import tempfile
@@ -16,16 +19,22 @@ import torch
 from PIL import Image
 
 from ganfill.data import default_data_root
-from ganfill.methods import get_method
+from ganfill.methods import DEFAULT_METHOD, get_method
 from ganfill.photo import inpaint_photo
 
+ap = argparse.ArgumentParser()
+ap.add_argument("--method", default=DEFAULT_METHOD)
+ap.add_argument("--side", type=int, default=512)
+args = ap.parse_args()
 torch.set_num_threads(2)
-photo = Image.open(default_data_root() / "celeba-wild" / "test" / "22724.jpg").convert("RGB").resize((512, 512),
+side, s = args.side, args.side / 512
+photo = Image.open(default_data_root() / "celeba-wild" / "test" / "22724.jpg").convert("RGB").resize((side, side),
                                                                                                  Image.BICUBIC)
-mask = np.zeros((512, 512), np.uint8)
-cv2.line(mask, (140, 340), (340, 230), 255, 22)
+mask = np.zeros((side, side), np.uint8)
+cv2.line(mask, (round(140 * s), round(340 * s)), (round(340 * s), round(230 * s)), 255, round(22 * s))
 image, hole = np.asarray(photo), mask > 0
-method = get_method("lsgan+ae")
+method = get_method(args.method)
+print(f"{args.method}, a {side} x {side} photo")
 inpaint_photo(image, hole, method)                      # warm-up
 start = time.perf_counter()
 for _ in range(5):
@@ -37,5 +46,5 @@ with tempfile.TemporaryDirectory() as tmp:
     Image.fromarray(mask).save(tmp / "mask.png")
     start = time.perf_counter()
     subprocess.run([sys.executable, "-m", "ganfill", "inpaint", tmp / "photo.png", "--mask", tmp / "mask.png",
-                    "-o", tmp / "out.png"], check=True, capture_output=True)
+                    "-o", tmp / "out.png", "--method", args.method], check=True, capture_output=True)
     print(f"ganfill inpaint: {time.perf_counter() - start:.2f} s for the whole command")

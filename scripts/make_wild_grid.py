@@ -27,7 +27,7 @@ masks = make_masks(args.mask, len(faces), 256, seed=0)         # the benchmark's
 rows = [("input", masked_input(faces, masks))]
 for label, name, options in [("telea", "telea", {}), ("context-encoder", "context-encoder", {}),
                              ("ae-only", "ae-only", {}), ("lsgan", "lsgan", {}), ("lsgan+ae", "lsgan+ae", {}),
-                             ("lsgan+ae --detail", "lsgan+ae", {"detail": True})]:
+                             ("lsgan+ae --detail", "lsgan+ae", {"detail": True}), ("lsgan+ae-wild", "lsgan+ae-wild", {})]:
     method = get_method(name)
     rows.append((label, run_method(method, faces, masks, 1, seed=0, **options)[:, 0]))
 rows.append(("truth", faces))

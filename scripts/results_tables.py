@@ -52,12 +52,12 @@ def table(kind: str) -> str:
 
 
 WILD_ORDER = ["mean", "telea", "navier-stokes", "biharmonic", "context-encoder", "lsgan-yeh", "lsgan", "ae-only",
-              "lsgan+ae-paper", "lsgan+ae"]
+              "lsgan+ae-paper", "lsgan+ae", "lsgan+ae --detail", "lsgan+ae-wild"]
 
 
 #: the benchmark's groups of methods (scripts/bench_wild.sh GROUP ...): all 1,000 faces, and the
 #: first 200 (the same faces and masks for every method, so that FD-dlib compares like with like)
-WILD_GROUPS = {1000: ("classical", "nets"), 200: ("classical200", "nets200", "nets", "lsgan")}
+WILD_GROUPS = {1000: ("classical", "nets", "wild1000"), 200: ("classical200", "nets200", "nets", "lsgan", "lsgan+ae200", "wild")}
 #: extra rows: the detail option of the photo path, measured on the first 200 faces (docs/results.md)
 WILD_EXTRA = {"lsgan+ae --detail": "wild-{kind}-lsgan+ae-detail-200.json"}
 
