@@ -32,7 +32,7 @@ _REGISTRY: dict[str, str] = {
 
 
 #: what `ganfill inpaint`, the server, the web page and ganfill.Pipeline use when no method is named
-DEFAULT_METHOD = "lsgan+ae"
+DEFAULT_METHOD = "lsgan+ae-wild"
 
 
 def register(name: str, target: str) -> None:

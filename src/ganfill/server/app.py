@@ -30,6 +30,8 @@ from fastapi import FastAPI, File, Form, HTTPException, Request, UploadFile
 from fastapi.responses import FileResponse, JSONResponse, Response
 from PIL import Image
 
+from ..methods import DEFAULT_METHOD
+
 STATIC = Path(__file__).resolve().parent / "static"
 MAX_CANDIDATES = 8
 
