@@ -20,17 +20,16 @@ import os
 import numpy as np
 import torch
 
-from ganfill.data import FaceFolder, default_data_root, make_masks, mask_to_tensor, to_tensor
+from ganfill.data import WILD_VALIDATION, FaceFolder, default_data_root, make_masks, mask_to_tensor, to_tensor
 from ganfill.inpaint.losses import contextual_loss, importance_weights, perceptual_loss
 from ganfill.models.io import load_tensors, save_tensors
 from ganfill.weights import GAN_WEIGHTS, load_encoder, load_gan
 
-VALIDATION = slice(22211, 22711)
 
 
 def validation_faces(n: int) -> np.ndarray:
     every = FaceFolder(default_data_root() / "celeba-wild" / "train", size=64)
-    return every.images[VALIDATION][:n]
+    return every.images[WILD_VALIDATION.start:WILD_VALIDATION.stop][:n]
 
 
 @torch.no_grad()

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import torch
 
-from ganfill.data import ArrayFaces, FaceFolder, default_data_root
+from ganfill.data import WILD_VALIDATION, ArrayFaces, FaceFolder, default_data_root
 from ganfill.inpaint import Inpainter
 from ganfill.models.io import config_from_dict, config_to_dict, load_tensors
 from ganfill.train import CHECKPOINT, LoopConfig, fit
@@ -28,8 +28,8 @@ from ganfill.train.photo_refiner import PhotoRefinerRecipe, PhotoRefinerTrainCon
 from ganfill.train.seeding import mix_seed
 from ganfill.weights import ENCODER_WEIGHTS, GAN_WEIGHTS, export_photo_refiner, load_refiner
 
-#: celeba-wild/train 00000-22210; 22211-22710 are the validation split no model trains on
-TRAIN_FACES = 22211
+#: celeba-wild/train 00000-22210; the faces after them are the validation split no model trains on
+TRAIN_FACES = WILD_VALIDATION.start
 
 
 def main() -> None:

@@ -14,17 +14,13 @@ import itertools
 import time
 
 import numpy as np
-from PIL import Image
 
-from ganfill.data import default_data_root, make_masks
+from ganfill.data import make_masks, wild_validation_faces
 from ganfill.data.faces import Box
 from ganfill.face_descriptors import descriptors, frechet_distance, identity_distance
 from ganfill.methods import get_method
 from ganfill.metrics import score_batch, sharpness
 from ganfill.photo import _paste_back, prepare_photo
-
-VALIDATION = range(22211, 22711)
-
 
 def main() -> None:
     ap = argparse.ArgumentParser()
@@ -33,8 +29,7 @@ def main() -> None:
     ap.add_argument("--method", default="lsgan+ae")
     ap.add_argument("--grid", default="cell=2,4;top_k=1,4;patch=3", help="KEY=V,V;KEY=V...: every combination")
     args = ap.parse_args()
-    folder = default_data_root() / "celeba-wild/train"
-    images = np.stack([np.asarray(Image.open(folder / f"{i:05d}.jpg").convert("RGB")) for i in VALIDATION[:args.n]])
+    images = wild_validation_faces(args.n)
     side = images.shape[1]
     masks = make_masks(args.mask, len(images), side, 0)
     method = get_method(args.method)

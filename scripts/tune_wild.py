@@ -15,15 +15,10 @@ import argparse
 import json
 from pathlib import Path
 
-import numpy as np
-from PIL import Image
 
-from ganfill.data import default_data_root, make_masks
+from ganfill.data import make_masks, wild_validation_faces
 from ganfill.evaluate import evaluate_method
 from ganfill.face_descriptors import descriptors
-
-VALIDATION = range(22211, 22711)
-
 
 def main() -> None:
     ap = argparse.ArgumentParser()
@@ -36,8 +31,7 @@ def main() -> None:
     ap.add_argument("--baseline", default="lsgan+ae", help="'' to skip")
     ap.add_argument("--json", type=Path, default=None, help="append one JSON line per setting")
     args = ap.parse_args()
-    folder = default_data_root() / "celeba-wild/train"
-    images = np.stack([np.asarray(Image.open(folder / f"{i:05d}.jpg").convert("RGB")) for i in VALIDATION[:args.n]])
+    images = wild_validation_faces(args.n)
     masks = make_masks(args.mask, len(images), images.shape[1], 0)
     truth = descriptors(images)
     settings = [("lsgan+ae-wild", {"refiner_weights": args.weights, "iterations": int(it), "flip": bool(int(f))})

@@ -19,6 +19,9 @@ IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp", ".bmp")
 MODEL_SIZE = 64
 #: the side of the in-the-wild faces the photo-scale refiner is trained on (one octave above)
 WILD_SIZE = 128
+#: the validation split: celeba-wild/train faces (by file number and by sorted position) that no
+#: model trains on; every tuning choice is made on them
+WILD_VALIDATION = range(22211, 22711)
 
 
 def check_faces(images: np.ndarray, masks: np.ndarray, size: int = MODEL_SIZE, what: str = "the network") -> None:
@@ -174,3 +177,9 @@ class ArrayFaces(FaceFolder):
         self.files = []
         self.flip = flip
         self.images = np.ascontiguousarray(images, dtype=np.uint8)
+
+
+def wild_validation_faces(n: int | None = None) -> np.ndarray:
+    """The first ``n`` faces of the validation split (all 500 by default), uint8 ``(n, 128, 128, 3)``."""
+    folder = default_data_root() / "celeba-wild" / "train"
+    return np.stack([load_image(folder / f"{i:05d}.jpg") for i in WILD_VALIDATION[:n]])
