@@ -20,7 +20,8 @@ N_FACES = 32
 MARGIN_DB = 2.0          # lsgan+ae is ~4 dB above telea on the 1,000 test faces (docs/results.md)
 DEFAULT = "lsgan+ae"
 # The photo-scale model: WILD_MARGIN_DB above telea's hole-PSNR on the first 16 in-the-wild test
-# faces at 128 px (about 3 dB above when shipped); a damaged file falls far below.
+# faces at 128 px (at 256 px it is 3.1 dB above telea's hole-PSNR, docs/results.md); a damaged
+# file falls far below.
 WILD = "lsgan+ae-wild"
 WILD_FACES = 16
 WILD_MARGIN_DB = 1.5
