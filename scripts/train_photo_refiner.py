@@ -2,10 +2,11 @@
 validation faces, with the shipped 64-px LSGAN and encoder making the input.
 
     python scripts/train_photo_refiner.py --out runs/photo-refiner --epochs 3 [--resume] [--max-minutes M]
-        [--init src/ganfill/weights/refiner.safetensors] [--size 128] [--search-iterations 0]
+        [--init src/ganfill/weights/refiner.safetensors] [--size 128] [--search-iterations 0] [--detail-head 24]
 
 ``--init`` starts the refiner from a trained one (the 64-px U-Net is fully convolutional, so its
-weights fit any size); ``--size 64 --data ../shared/data/celeba/train`` trains the 64-px refiner with
+weights fit any size); with ``--detail-head`` a full-resolution head is added to it, starting at
+zero (``models/refiner.py``), so the run begins from exactly the ``--init`` network; ``--size 64 --data ../shared/data/celeba/train`` trains the 64-px refiner with
 the same adversarial recipe (the thesis's protocol: all 16,000 training faces).
 
 Resumable (atomic checkpoints in ``--out``); at the end the refiner is exported as fp16 safetensors
@@ -47,6 +48,7 @@ def main() -> None:
     p.add_argument("--search-iterations", type=int, default=0)
     p.add_argument("--data", type=Path, default=None, help="default: celeba-wild/train less its validation faces")
     p.add_argument("--init", type=Path, default=None, help="start the refiner from these weights")
+    p.add_argument("--detail-head", type=int, default=0, help="channels of the full-resolution head (0: none)")
     args = p.parse_args()
     torch.set_num_threads(int(os.environ.get("GANFILL_THREADS", torch.get_num_threads())))
 
@@ -57,6 +59,7 @@ def main() -> None:
         config = PhotoRefinerTrainConfig(adv_weight=args.adv_weight, size=args.size,
                                          search_iterations=args.search_iterations, gan_weights=str(GAN_WEIGHTS),
                                          encoder_weights=str(ENCODER_WEIGHTS))
+        config.refiner.detail_head = args.detail_head
     inpainter = Inpainter.from_pretrained("fast", gan_weights=config.gan_weights or None,
                                           encoder_weights=config.encoder_weights or None,
                                           iterations=config.search_iterations)
@@ -71,9 +74,12 @@ def main() -> None:
     recipe = PhotoRefinerRecipe(config, UpscaledLSGANCompleter(inpainter), "cpu", glimpse)
     if args.init is not None and not (args.resume and ckpt.exists()):
         start = load_refiner(args.init)
-        if config_to_dict(start.config) != config_to_dict(config.refiner):
+        if {**config_to_dict(start.config), "detail_head": 0} != {**config_to_dict(config.refiner), "detail_head": 0}:
             raise SystemExit(f"--init {args.init}: its refiner config differs from this run's")
-        recipe.R.load_state_dict(start.state_dict())
+        # A head the --init network lacks keeps its zero start.
+        missing, unexpected = recipe.R.load_state_dict(start.state_dict(), strict=False)
+        if unexpected or any(not k.startswith("net.head.") for k in missing):
+            raise SystemExit(f"--init {args.init}: its weights do not fit this run's refiner")
     loop = LoopConfig(epochs=args.epochs, batch_size=args.batch_size, seed=args.seed, max_minutes=args.max_minutes,
                       max_steps=args.max_steps, checkpoint_minutes=5.0, progress=False)
     progress = fit(recipe, data, args.out, loop, resume=args.resume)

@@ -152,6 +152,28 @@ def test_paper_code_has_8192_values_and_unet_is_cpu_sized(truth, masks):
         Refiner(RefinerConfig(arch="transformer"))
 
 
+def test_detail_head_starts_as_the_unet_it_is_added_to(truth, masks):
+    torch.manual_seed(0)
+    plain = lively(Refiner(RefinerConfig(width=1 / 16)), 1.0).eval()
+    headed = Refiner(RefinerConfig(width=1 / 16, detail_head=4)).eval()
+    missing, unexpected = headed.load_state_dict(plain.state_dict(), strict=False)
+    assert not unexpected and missing and all(k.startswith("net.head.") for k in missing)
+    x = truth * (1 - masks) + masks * 0.3
+    with torch.no_grad():
+        assert torch.equal(headed(x, masks), plain(x, masks))      # the zero start: exactly the U-Net
+    headed.train()
+    (headed(x, masks) - truth).abs().mean().backward()
+    assert headed.net.head[-1].weight.grad.abs().sum() > 0          # ...and it learns from there
+    with torch.no_grad():
+        headed.net.head[-1].weight.normal_(0, 0.1)
+        headed.eval()
+        out = headed(x, masks)
+    known = ~masks.bool().expand_as(out)
+    assert torch.equal(out[known], x[known]) and not torch.allclose(out, plain(x, masks))
+    with pytest.raises(ValueError, match="unet"):
+        Refiner(RefinerConfig(arch="paper", detail_head=4))
+
+
 # ---------------------------------------------------------------- completers and training
 
 def test_completers_keep_the_known_pixels(truth, masks):

@@ -16,6 +16,11 @@ so the known pixels come back exactly as given and only the hole is refined.
   every position of the deepest skip sees the whole face.  (At 4x4, a dilation above 1 would reach
   mostly padding; at 8x8 dilations 2 and 4 cover the map in two layers.)  ~1.5 M parameters at
   the default width 0.5, cheap enough to train on a CPU.
+* ``detail_head``: the U-Net's last skip is at half the side, so without it the hole holds
+  detail of half the input's resolution at best (a 2-pixel pattern at the top octave).  The head
+  is three 3x3 convolutions at full resolution on the coarse answer and the input, added to the
+  coarse answer before the tanh; its last convolution starts at zero, so a head added to a
+  trained U-Net starts as exactly that U-Net and learns only the missing octave.
 """
 
 from __future__ import annotations
@@ -40,6 +45,7 @@ class RefinerConfig:
     batch_norm: bool = True
     leaky_slope: float = 0.2
     dilations: tuple[int, ...] = (2, 4)   # unet only: the dilated 3x3 convolutions at 8x8
+    detail_head: int = 0            # unet only: channels of the full-resolution head (0: none)
 
     def __post_init__(self) -> None:
         self.dilations = tuple(self.dilations)   # JSON metadata gives a list back
@@ -129,6 +135,12 @@ class UNetAutoencoder(nn.Module):
             nn.Conv2d(2 * c1, 3, 3, 1, 1),                           # 3 x 64 x 64
             nn.Tanh(),
         )
+        h = config.detail_head
+        self.head = nn.Sequential(
+            nn.Conv2d(3 + 4, h, 3, 1, 1), nn.LeakyReLU(slope),       # (h) x 64 x 64 from coarse ⊕ input
+            nn.Conv2d(h, h, 3, 1, 1), nn.LeakyReLU(slope),           # (h) x 64 x 64
+            nn.Conv2d(h, 3, 3, 1, 1),                                # 3 x 64 x 64, added to the coarse answer
+        ) if h else None
 
     def _encode(self, x: torch.Tensor) -> tuple[torch.Tensor, ...]:
         d1 = self.down1(x)
@@ -144,7 +156,15 @@ class UNetAutoencoder(nn.Module):
         u = self.up4(d4)
         u = self.up3(torch.cat([u, d3], 1))
         u = self.up2(torch.cat([u, d2], 1))
-        return self.up1(torch.cat([u, d1], 1))
+        if self.head is None:
+            return self.up1(torch.cat([u, d1], 1))
+        coarse = self.up1[:-1](torch.cat([u, d1], 1))                 # before the tanh
+        return torch.tanh(coarse + self.head(torch.cat([coarse, x], 1)))
+
+    def zero_head(self) -> None:
+        """Start the head's output at zero: the network is then exactly the U-Net without it."""
+        nn.init.zeros_(self.head[-1].weight)
+        nn.init.zeros_(self.head[-1].bias)
 
 
 class Refiner(nn.Module):
@@ -160,8 +180,12 @@ class Refiner(nn.Module):
         if config.arch not in REFINER_ARCHS:
             raise ValueError(f"unknown refiner architecture {config.arch!r}; choose from {', '.join(REFINER_ARCHS)}")
         self.config = config
+        if config.detail_head and config.arch != "unet":
+            raise ValueError("detail_head needs the unet architecture")
         self.net = PaperAutoencoder(config) if config.arch == "paper" else UNetAutoencoder(config)
         init_dcgan(self)
+        if config.detail_head:
+            self.net.zero_head()
 
     def code(self, image: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         """The 4x4 bottleneck: ``(N, c4, 4, 4)``, 512 x 4 x 4 = 8,192 values per image at width 1."""
