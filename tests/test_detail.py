@@ -138,3 +138,24 @@ def test_the_evaluator_and_the_cli_switch_detail_on_and_off():
         assert parser.parse_args(command + ["--detail"]).detail is True
         assert parser.parse_args(command + ["--no-detail"]).detail is False
         assert parser.parse_args(command).detail is None
+
+
+class FlatFillWithDetail(FlatFill):
+    adds_detail = True
+
+
+def test_detail_defaults_to_the_methods_own_choice_and_the_caller_overrides_it():
+    from ganfill import Pipeline
+    from ganfill.methods import method_class
+
+    assert method_class("lsgan+ae-wild").adds_detail and not method_class("lsgan+ae").adds_detail
+    photo, hole = textured(256), centre_hole(256)
+    box = Box(0, 0, 256, 256)
+    fill = lambda method, **kw: inpaint_photo(photo, hole, method, box=box, **kw).images[0]  # noqa: E731
+    with_detail, without = fill(FlatFill(), detail=True), fill(FlatFill(), detail=False)
+    assert not np.array_equal(with_detail, without)
+    assert np.array_equal(fill(FlatFill()), without)                        # its default: off
+    assert np.array_equal(fill(FlatFillWithDetail()), with_detail)          # its default: on
+    assert np.array_equal(fill(FlatFillWithDetail(), detail=False), without)
+    assert np.array_equal(Pipeline(FlatFillWithDetail())(photo, hole, box=box).images[0], with_detail)
+    assert np.array_equal(Pipeline(FlatFillWithDetail(), detail=False)(photo, hole, box=box).images[0], without)

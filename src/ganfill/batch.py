@@ -76,7 +76,7 @@ def load_pipeline(method: str | None, device: str, iterations: int | None, detai
     for key in ("iterations",):
         if options[key] is not None and key not in accepted:
             raise UserError(f"method {method!r} takes no --{key}")
-    pipe = Pipeline.from_pretrained(method, device=device, **({} if detail is None else {"detail": detail}),
+    pipe = Pipeline.from_pretrained(method, device=device, detail=detail,
                                     **{k: v for k, v in options.items() if v is not None})
     if candidates > 1 and not pipe.method.gives_candidates:   # before a whole folder fails file by file
         raise UserError(f"method {method!r} gives a single answer; several candidates need an lsgan method")

@@ -221,7 +221,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
     p.add_argument("--detail", action=argparse.BooleanOptionalAction, default=None,
                    help="fixed-size methods: add the photo's own fine detail where the face crop is larger "
-                        "than the model's size (default: as docs/results.md's measurement chose)")
+                        "than the model's size (default: the method's own, on for lsgan+ae-wild)")
     p.add_argument("--no-progress", action="store_true")
     p.set_defaults(func=cmd_inpaint)
 

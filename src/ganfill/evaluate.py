@@ -13,7 +13,7 @@ import numpy as np
 from .data import FaceFolder, make_masks, save_image_atomic
 from .methods import get_method, method_class, method_options
 from .metrics import diversity, score_batch, sharpness
-from .photo import DETAIL
+from .photo import method_adds_detail
 from .viz import image_grid
 
 
@@ -24,6 +24,7 @@ class MethodResult:
     sec_per_image: float
     n_images: int
     outputs: np.ndarray = field(repr=False)      # uint8 (N, H, W, 3): candidate 1 of each image
+    detail: bool = False                         # the photo's own detail was added above the model's size
 
 
 def masked_input(images: np.ndarray, masks: np.ndarray, fill: int = 255) -> np.ndarray:
@@ -37,12 +38,12 @@ def _through_photo_path(method, images: np.ndarray, masks: np.ndarray, k: int, s
                         detail: bool | None = None) -> np.ndarray:
     """A fixed-size method on images of another size, as a user's photo takes it: through
     :class:`ganfill.Pipeline` with the whole image as the crop, then the model (one call for the
-    batch), the upscale (``detail``: None = the photo path's default) and the seam."""
+    batch), the upscale (``detail``: None = the method's default) and the seam."""
     from .data.faces import Box
     from .pipeline import Pipeline
 
     h, w = images.shape[1:3]
-    pipe = Pipeline(method, DETAIL if detail is None else detail)
+    pipe = Pipeline(method, detail)
     results = pipe(list(images), list(masks), k, seed=seed, box=Box(0, 0, w, h), index=start)
     return np.stack([np.stack(r.images) for r in results])
 
@@ -62,7 +63,7 @@ def evaluate_method(name: str, images: np.ndarray, masks: np.ndarray, batch_size
     """Run method ``name`` over uint8 ``images`` ``(N, S, S, 3)`` with bool ``masks`` ``(N, S, S)``
     and score candidate 1 of each; ``diversity`` when ``candidates`` > 1; ``fd_dlib`` and
     ``identity`` when the originals' descriptors are given.  ``detail``: whether a fixed-size
-    method's fill gets the photo's own fine detail (None: the photo path's default)."""
+    method's fill gets the photo's own fine detail (None: the method's default)."""
     method = get_method(name, **(options or {}))
     if candidates > 1 and not method.gives_candidates:
         raise ValueError(f"method {name!r} gives a single answer; --candidates needs a method that gives several")
@@ -96,7 +97,9 @@ def evaluate_method(name: str, images: np.ndarray, masks: np.ndarray, batch_size
         truth = truth_descriptors[:len(images)]
         scores["fd_dlib"] = frechet_distance(found, truth)
         scores["identity"] = identity_distance(found, truth)
-    return MethodResult(name, scores, elapsed / max(len(images), 1), len(images), outputs)
+    upscaled = bool(method.fixed_size) and method.fixed_size < images.shape[1]
+    return MethodResult(name, scores, elapsed / max(len(images), 1), len(images), outputs,
+                        upscaled and method_adds_detail(method, detail))
 
 
 def image_side(folder: str | os.PathLike) -> int:
@@ -119,7 +122,7 @@ def evaluate(data: str | os.PathLike, mask_kind: str, methods: list[str], limit:
 
     ``method_limits`` lets a slow method run on only its first N of those images.  ``face_metrics``
     adds ``fd_dlib`` and ``identity`` when dlib is installed (else ``warn`` says once why not).
-    ``detail``: the photo path's detail above the model's size on or off (None: its default).
+    ``detail``: the photo path's detail above the model's size on or off (None: each method's default).
     Returns the JSON-ready report, the images, the masks and the per-method results.
     """
     for name in methods:  # fail on a typo before any slow work
@@ -148,10 +151,11 @@ def evaluate(data: str | os.PathLike, mask_kind: str, methods: list[str], limit:
         results.append(evaluate_method(name, images[:n], masks[:n], batch_size, progress, options, seed, k,
                                        truth_descriptors, detail))
     report = {"mask": mask_kind, "n_images": len(images), "size": side, "seed": seed, "data": str(data),
-              "device": device, "candidates": candidates, "detail": DETAIL if detail is None else detail,
+              "device": device, "candidates": candidates,
               **({"skipped": skipped} if skipped else {}),
               "methods": {r.name: {**{k: round(v, 4) for k, v in r.scores.items()},
-                                   "sec_per_image": round(r.sec_per_image, 5), "n_images": r.n_images}
+                                   "sec_per_image": round(r.sec_per_image, 5), "n_images": r.n_images,
+                                   "detail": r.detail}
                           for r in results}}
     return report, images, masks, results
 

@@ -32,9 +32,6 @@ CROP_MODES = ("face", "hole")
 CROP_SIZED = 128
 #: above this many hole pixels the seam is pasted, not Poisson-solved (memory and time)
 POISSON_MAX_PIXELS = 1_500_000
-#: whether a fixed-size method's fill gets the photo's own fine detail above the model's size by
-#: default (contextual residual aggregation; measured in docs/results.md, issue 12)
-DETAIL = False
 
 
 class NoFaceError(ValueError):
@@ -276,9 +273,14 @@ def _paste_back(image: np.ndarray, mask: np.ndarray, result: np.ndarray, box: Bo
     return out
 
 
-def paste_back(prepared: PreparedPhoto, results: np.ndarray, detail: bool = DETAIL) -> PhotoResult:
+def method_adds_detail(method: InpaintMethod, detail: bool | None) -> bool:
+    """Whether ``method``'s fills get the photo's own detail: ``detail``, or the method's default."""
+    return bool(getattr(method, "adds_detail", False)) if detail is None else bool(detail)
+
+
+def paste_back(prepared: PreparedPhoto, results: np.ndarray, detail: bool) -> PhotoResult:
     """Step 3: the K model answers ``results`` uint8 ``(K, S, S, 3)`` for ``prepared`` -> full-size
-    photos; ``detail``: add the photo's own fine detail above the model's size (see :data:`DETAIL`)."""
+    photos; ``detail``: add the photo's own fine detail above the model's size."""
     options = {} if detail else None
     return PhotoResult([_paste_back(prepared.image, prepared.mask, r, prepared.box, prepared.hole, options)
                         for r in results], prepared.box, prepared.source)
@@ -307,11 +309,12 @@ def _full_size(prepared: PreparedPhoto, method: InpaintMethod, candidates: int, 
 # ---------------------------------------------------------------- the three steps together
 
 def inpaint_photos(prepared: Sequence[PreparedPhoto], method: InpaintMethod, candidates: int = 1, seed: int = 0,
-                   indices: Sequence[int] | None = None, detail: bool = DETAIL) -> list[PhotoResult]:
+                   indices: Sequence[int] | None = None, detail: bool | None = None) -> list[PhotoResult]:
     """Steps 2 and 3 for prepared photos: the crops of all of them go through ``method`` in one call.
 
     Photo ``i`` is seeded from ``(seed, indices[i])`` (default: its place in ``prepared``), so its
-    result does not depend on the other photos of the batch.  ``detail``: see :data:`DETAIL`.
+    result does not depend on the other photos of the batch.  ``detail``: add the photo's own fine
+    detail above the model's size (None: as the method's ``adds_detail`` says).
     """
     if candidates < 1:
         raise ValueError("candidates must be at least 1")
@@ -331,6 +334,7 @@ def inpaint_photos(prepared: Sequence[PreparedPhoto], method: InpaintMethod, can
         faces = np.stack([prepared[i].face for i in cropped])
         holes = np.stack([prepared[i].hole for i in cropped])
         answers = method.candidates(faces, holes, candidates, seed, [indices[i] for i in cropped])
+        detail = method_adds_detail(method, detail)
         for i, answer in zip(cropped, answers):
             results[i] = paste_back(prepared[i], answer, detail)
     return results
@@ -338,7 +342,7 @@ def inpaint_photos(prepared: Sequence[PreparedPhoto], method: InpaintMethod, can
 
 def inpaint_photo(image: np.ndarray, mask: np.ndarray, method: InpaintMethod | str = DEFAULT_METHOD,
                   candidates: int = 1, box: Box | None = None, crop: str = "face", seed: int = 0,
-                  index: int = 0, detail: bool = DETAIL) -> PhotoResult:
+                  index: int = 0, detail: bool | None = None) -> PhotoResult:
     """Fill the hole of a photo of any size (one photo; :class:`ganfill.Pipeline` for many, and for
     a method loaded once).
 
@@ -352,7 +356,8 @@ def inpaint_photo(image: np.ndarray, mask: np.ndarray, method: InpaintMethod | s
         seed, index: the photo's randomness comes from ``(seed, index)`` (``index``: its place in a
             folder or benchmark), so the result does not depend on what else is being filled.
         detail: when the face crop is larger than the model's size, add the photo's own fine detail
-            to the scaled-up fill (contextual residual aggregation, :mod:`ganfill.inpaint.detail`).
+            to the scaled-up fill (contextual residual aggregation, :mod:`ganfill.inpaint.detail`);
+            None: the method's default (``adds_detail``: on for ``lsgan+ae-wild``).
 
     Returns:
         a :class:`PhotoResult`; outside the mask each image equals ``image`` exactly.

@@ -18,7 +18,7 @@ from .data.faces import Box
 from . import methods
 from .methods import InpaintMethod
 from .models.device import resolve_device
-from .photo import DETAIL, PhotoResult, PreparedPhoto, as_method, inpaint_photos, prepare_photo
+from .photo import PhotoResult, PreparedPhoto, as_method, inpaint_photos, prepare_photo
 
 __all__ = ["Pipeline"]
 
@@ -26,20 +26,22 @@ __all__ = ["Pipeline"]
 class Pipeline:
     """An inpainting method of the registry, loaded once, that fills photos of any size."""
 
-    def __init__(self, method: InpaintMethod | str, detail: bool = DETAIL):
+    def __init__(self, method: InpaintMethod | str, detail: bool | None = None):
         self.method = as_method(method)
-        #: add the photo's own fine detail above the model's size (see :func:`ganfill.photo.inpaint_photo`)
-        self.detail = bool(detail)
+        #: add the photo's own fine detail above the model's size (see :func:`ganfill.photo.inpaint_photo`);
+        #: None: the method's default
+        self.detail = detail if detail is None else bool(detail)
 
     @classmethod
-    def from_pretrained(cls, method: str = methods.DEFAULT_METHOD, device: str = "auto", detail: bool = DETAIL,
+    def from_pretrained(cls, method: str = methods.DEFAULT_METHOD, device: str = "auto", detail: bool | None = None,
                         **options) -> "Pipeline":
         """Load method ``method`` (a name of ``ganfill methods``) with the shipped weights.
 
         ``device``: ``"auto"`` (a CUDA GPU if there is one, else the CPU), ``"cpu"`` or ``"cuda"``;
         methods without networks ignore it.  ``options`` go to the method (``iterations=…``, weights
         files, ...); an option the method does not take is a ValueError.  ``detail``: add the
-        photo's own fine detail where the face crop is larger than the model's size.
+        photo's own fine detail where the face crop is larger than the model's size (None: the
+        method's default, on for ``lsgan+ae-wild``).
         """
         if not isinstance(method, str):
             raise TypeError(f"method must be a registry name (see `ganfill methods`), got {type(method).__name__}"

@@ -49,6 +49,10 @@ class InpaintMethod:
     #: for a full-size method, how many pixels around the hole it reads (None: the whole image);
     #: the photo path then runs it on that window only, so a wide photo costs the hole's size
     context: int | None = None
+    #: for a fixed-size method, whether the photo path adds the photo's own fine detail by default
+    #: where the face crop is larger than ``fixed_size`` (:mod:`ganfill.inpaint.detail`); the
+    #: caller's ``detail=`` overrides it
+    adds_detail: bool = False
 
     def inpaint_one(self, image: np.ndarray, mask: np.ndarray) -> np.ndarray:
         raise NotImplementedError

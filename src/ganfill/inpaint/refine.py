@@ -162,6 +162,9 @@ class WildRefineMethod(InpaintMethod):
     description = ("the LSGAN's completion scaled to 128 px and refined by a U-Net trained on in-the-wild "
                    "faces against a patch discriminator")
     refiner_file = "refiner-wild.safetensors"
+    # The refiner's last skip is at half its size and the photo is larger still: the top octaves
+    # come from the photo (docs/results.md, issue 12).
+    adds_detail = True
 
     def __init__(self, device: str = "cpu", iterations: int | None = None, lam: float | None = None,
                  lr: float | None = None, gan_weights=None, encoder_weights=None, refiner_weights=None,
