@@ -88,6 +88,7 @@ def test_detail_lands_in_the_hole_only_and_is_deterministic():
     residual = detail_residual(crop, hole, small, hole_small)
     assert np.abs(residual[hole]).mean() > 1 and not residual[~hole].any()
     assert np.array_equal(residual, detail_residual(crop, hole, small, hole_small))
+    assert np.allclose(detail_residual(crop, hole, small, hole_small, strength=0.5), residual / 2, atol=1e-4)
     filled = add_detail(crop, hole, small, hole_small)
     assert np.array_equal(filled[~hole], crop[~hole].astype(np.float64))
 
