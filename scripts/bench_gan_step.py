@@ -1,6 +1,7 @@
 """Images per second of one LSGAN training step (D step + G step) per config, on random input.
 
     .venv/bin/python scripts/bench_gan_step.py --configs paper,half,quarter --steps 3
+    .venv/bin/python scripts/bench_gan_step.py --configs paper,paper-128,half,half-128 --steps 2   # one octave up
 """
 
 from __future__ import annotations
@@ -24,7 +25,8 @@ def main() -> None:
     for name in args.configs.split(","):
         torch.manual_seed(0)
         recipe = GANRecipe(gan_config(name))
-        real = torch.rand(args.batch_size, 3, 64, 64) * 2 - 1
+        side = recipe.image_size
+        real = torch.rand(args.batch_size, 3, side, side) * 2 - 1
         recipe.train_step(real, seeded(0, "warm-up"), 0)
         start = time.perf_counter()
         for step in range(args.steps):

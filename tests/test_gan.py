@@ -78,6 +78,32 @@ def test_paper_config_channel_table():
     assert x.shape == (1, 3, 64, 64)
 
 
+def test_one_octave_up_the_generator_gains_a_64_wide_stage_at_128_px(tmp_path):
+    config = GAN_PRESETS["paper-128"]
+    assert config.generator.channels() == (1024, 512, 256, 128, 64)       # issue 12's table
+    G, D = Generator(config.generator).eval(), Discriminator(config.discriminator).eval()
+    assert [m.out_channels for m in _convs(G, nn.ConvTranspose2d)] == [1024, 512, 256, 128, 64, 3]
+    assert [m.out_channels for m in _convs(D, nn.Conv2d)] == [32, 64, 128, 256, 512, 1]
+    with torch.no_grad():
+        x = G(G.sample_z(2, torch.Generator().manual_seed(0)))
+        assert x.shape == (2, 3, 128, 128) and D(x).shape == (2,)
+    with pytest.raises(ValueError, match="power of two"):
+        GeneratorConfig(size=96).channels()
+    with pytest.raises(ValueError, match="128-px"):
+        GANRecipe(GANConfig(GeneratorConfig(size=128), DiscriminatorConfig()))
+    # the whole CLI path at 128 px: training steps on 128-px faces, export, load
+    out = tmp_path / "run"
+    assert main(["train-gan", "--config", "tiny-128", "--dry-run", "--out", str(out), "--batch-size", "4",
+                 "--no-progress"]) == 0
+    assert main(["export-gan", str(out / CHECKPOINT), "-o", str(tmp_path / "g.safetensors")]) == 0
+    G128 = load_gan(tmp_path / "g.safetensors")[0]
+    assert G128.config.size == 128 and G128(torch.zeros(1, G128.config.z_dim)).shape == (1, 3, 128, 128)
+    assert main(["train-encoder", "--config", "tiny-128", "--gan", str(tmp_path / "g.safetensors"), "--dry-run",
+                 "--out", str(tmp_path / "enc"), "--batch-size", "4", "--no-progress"]) == 0
+    assert main(["train-encoder", "--config", "tiny", "--gan", str(tmp_path / "g.safetensors"), "--dry-run",
+                 "--out", str(tmp_path / "enc64"), "--batch-size", "4", "--no-progress"]) != 0
+
+
 def test_width_scales_the_channels():
     assert GeneratorConfig(width=0.5).channels() == (512, 256, 128, 64)
     assert DiscriminatorConfig(width=0.5).channels() == (32, 64, 128, 256)

@@ -160,13 +160,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("train-gan", help="train the LSGAN")
     _add_loop_args(p, epochs=25, batch=64)
-    p.add_argument("--config", default="quarter", help="paper, half, quarter or tiny")
+    p.add_argument("--config", default="quarter", help="paper, half, quarter, paper-128, half-128 or tiny")
     p.add_argument("--loss", default=None, choices=["01", "chi2"], help="LSGAN targets: 01 (a=0,b=1,c=1) or chi2 (a=-1,b=1,c=0)")
     p.set_defaults(func=cmd_train, recipe="gan")
 
     p = sub.add_parser("train-encoder", help="train the latent encoder against a frozen generator")
     _add_loop_args(p, epochs=10, batch=64)
-    p.add_argument("--config", default="default", help="default or tiny")
+    p.add_argument("--config", default="default", help="default, default-128 or tiny")
     p.add_argument("--gan", type=Path, default=None, help="GAN weights to train against (default: shipped)")
     p.set_defaults(func=cmd_train, recipe="encoder")
 

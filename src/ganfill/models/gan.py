@@ -17,6 +17,20 @@ from .layers import dcgan_down
 PAPER_G_CHANNELS = (1024, 512, 256, 128)
 # DCGAN's discriminator (ndf=64); the thesis does not give its widths.
 DCGAN_D_CHANNELS = (64, 128, 256, 512)
+#: the side the channel tables above are for; each doubling adds a stage at the fine end
+BASE_SIZE = 64
+
+
+def stage_channels(base: tuple[int, ...], size: int, fine_end: str) -> tuple[int, ...]:
+    """``base`` (the widths at 64 px) with one stage of half the width added at the fine end
+    (``"last"`` for a generator, ``"first"`` for an encoder) per doubling of ``size`` above 64:
+    the generator 1024-512-256-128 becomes 1024-512-256-128-64 at 128 px."""
+    doublings = (size // BASE_SIZE).bit_length() - 1
+    if size < BASE_SIZE or BASE_SIZE << doublings != size:
+        raise ValueError(f"image size must be 64 times a power of two, got {size}")
+    fine = base[-1] if fine_end == "last" else base[0]
+    extra = tuple(max(1, fine >> (i + 1)) for i in range(doublings))
+    return base + extra if fine_end == "last" else extra[::-1] + base
 
 
 @dataclass
@@ -26,9 +40,11 @@ class GeneratorConfig:
     dropout: float = 0.0        # spatial dropout after each hidden stage (the thesis lists "drop")
     batch_norm: bool = True     # DCGAN-style batch norm; see docs/architecture.md
     leaky_slope: float = 0.2
+    size: int = 64              # the side of G's images: 64, or 128 with one stage more
 
     def channels(self) -> tuple[int, ...]:
-        return tuple(max(1, int(round(c * self.width))) for c in PAPER_G_CHANNELS)
+        widths = stage_channels(PAPER_G_CHANNELS, self.size, "last")
+        return tuple(max(1, int(round(c * self.width))) for c in widths)
 
 
 @dataclass
@@ -36,18 +52,20 @@ class DiscriminatorConfig:
     width: float = 1.0
     batch_norm: bool = True
     leaky_slope: float = 0.2
+    size: int = 64              # the side of the images it judges
 
     def channels(self) -> tuple[int, ...]:
-        return tuple(max(1, int(round(c * self.width))) for c in DCGAN_D_CHANNELS)
+        widths = stage_channels(DCGAN_D_CHANNELS, self.size, "first")
+        return tuple(max(1, int(round(c * self.width))) for c in widths)
 
 
 class Generator(nn.Module):
-    """z ``(N, z_dim)`` -> image ``(N, 3, 64, 64)`` in ``[-1, 1]``."""
+    """z ``(N, z_dim)`` -> image ``(N, 3, size, size)`` in ``[-1, 1]`` (size 64, or 128 one stage deeper)."""
 
     def __init__(self, config: GeneratorConfig):
         super().__init__()
         self.config = config
-        c1, c2, c3, c4 = config.channels()
+        c1, c2, c3, c4, *finer = config.channels()
         bn = config.batch_norm
 
         def stage(cin: int, cout: int, first: bool) -> list[nn.Module]:
@@ -60,12 +78,19 @@ class Generator(nn.Module):
                 layers.append(nn.Dropout2d(config.dropout))
             return layers
 
-        self.net = nn.Sequential(
+        layers = [
             *stage(config.z_dim, c1, first=True),   # (c1) x 4 x 4
             *stage(c1, c2, first=False),            # (c2) x 8 x 8
             *stage(c2, c3, first=False),            # (c3) x 16 x 16
             *stage(c3, c4, first=False),            # (c4) x 32 x 32
-            nn.ConvTranspose2d(c4, 3, 4, 2, 1),     # 3 x 64 x 64
+        ]
+        last = c4
+        for c in finer:                             # at 128 px: (64 w) x 64 x 64
+            layers += stage(last, c, first=False)
+            last = c
+        self.net = nn.Sequential(
+            *layers,
+            nn.ConvTranspose2d(last, 3, 4, 2, 1),   # 3 x size x size
             nn.Tanh(),
         )
         init_dcgan(self)
@@ -82,14 +107,14 @@ class Generator(nn.Module):
 
 
 class Discriminator(nn.Module):
-    """image ``(N, 3, 64, 64)`` -> unbounded score ``(N,)``; no sigmoid, as the least-squares loss wants."""
+    """image ``(N, 3, size, size)`` -> unbounded score ``(N,)``; no sigmoid, as the least-squares loss wants."""
 
     def __init__(self, config: DiscriminatorConfig):
         super().__init__()
         self.config = config
         channels = config.channels()
         self.net = nn.Sequential(
-            *dcgan_down(3, channels, config.batch_norm, config.leaky_slope),   # (c1) x 32 x 32 ... (c4) x 4 x 4
+            *dcgan_down(3, channels, config.batch_norm, config.leaky_slope),   # (c1) x size/2 ... (c_last) x 4 x 4
             nn.Conv2d(channels[-1], 1, 4, 1, 0),                                # 1 x 1 x 1
         )
         init_dcgan(self)
@@ -158,6 +183,11 @@ GAN_PRESETS: dict[str, GANConfig] = {
     # The same shape at half width (512-256-128-64, i.e. DCGAN's ngf=64): twice the speed on a CPU.
     "half": GANConfig(GeneratorConfig(width=0.5), DiscriminatorConfig(width=1.0)),
     "quarter": GANConfig(GeneratorConfig(width=0.25), DiscriminatorConfig(width=0.5)),
+    # One octave up (issue 12): the generator 1024-512-256-128-64 at 4-8-16-32-64 px -> 128 x 128,
+    # the discriminator with a 32-wide stage in front; for a GPU (docs/training.md).
+    "paper-128": GANConfig(GeneratorConfig(width=1.0, dropout=0.1, size=128), DiscriminatorConfig(width=1.0, size=128)),
+    "half-128": GANConfig(GeneratorConfig(width=0.5, size=128), DiscriminatorConfig(width=1.0, size=128)),
     # For tests.
     "tiny": GANConfig(GeneratorConfig(z_dim=16, width=1 / 64), DiscriminatorConfig(width=1 / 16)),
+    "tiny-128": GANConfig(GeneratorConfig(z_dim=16, width=1 / 64, size=128), DiscriminatorConfig(width=1 / 16, size=128)),
 }

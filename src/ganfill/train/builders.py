@@ -38,17 +38,28 @@ class RunOptions:
     no_progress: bool = False
     dump_replicas: bool = False
 
-    def dataset(self):
-        from ..data import ArrayFaces, FaceFolder, default_data_root
+    def dataset(self, size: int):
+        """The training faces at ``size`` px.  By default the thesis's 64-px crops (celeba/train),
+        and at 128 px the in-the-wild faces (celeba-wild/train less its validation split)."""
+        from ..data import WILD_SIZE, WILD_VALIDATION, ArrayFaces, FaceFolder, default_data_root
         from ..data.dataset import MODEL_SIZE
 
         if self.dry_run:
             import numpy as np
             rng = np.random.default_rng(self.seed)
-            shape = (self.batch_size * 4, MODEL_SIZE, MODEL_SIZE, 3)
+            shape = (self.batch_size * 4, size, size, 3)
             return ArrayFaces(rng.integers(0, 256, size=shape, dtype=np.uint8), flip=True)
-        folder = self.data or default_data_root() / "celeba" / "train"
-        return FaceFolder(folder, flip=True, limit=self.limit, progress=not self.no_progress)
+        limit = self.limit
+        if self.data is not None:
+            folder = self.data
+        elif size == MODEL_SIZE:
+            folder = default_data_root() / "celeba" / "train"
+        elif size == WILD_SIZE:
+            folder = default_data_root() / "celeba-wild" / "train"
+            limit = min(limit or WILD_VALIDATION.start, WILD_VALIDATION.start)
+        else:
+            raise ValueError(f"no default training faces at {size} px; give --data")
+        return FaceFolder(folder, flip=True, limit=limit, size=size, progress=not self.no_progress)
 
     def loop(self) -> LoopConfig:
         max_steps = self.max_steps if self.max_steps is not None else (3 if self.dry_run else None)
@@ -61,10 +72,16 @@ class RunOptions:
         return saved_config(self.out, cls, self.resume)
 
 
-def glimpse_faces():
-    """The first 8 test faces, shown at each epoch's end (None when the data is not there)."""
-    from ..data import FaceFolder, default_data_root
+def glimpse_faces(size: int | None = None):
+    """8 faces no model trains on, shown at each epoch's end: the first celeba/test faces at 64 px,
+    the first validation faces at 128 (None when the data is not there)."""
+    from ..data import MODEL_SIZE, WILD_SIZE, FaceFolder, default_data_root, to_tensor, wild_validation_faces
 
+    if size == WILD_SIZE:
+        wild = default_data_root() / "celeba-wild" / "train"
+        return to_tensor(wild_validation_faces(8)) if wild.is_dir() else None
+    if size not in (None, MODEL_SIZE):
+        return None
     test_dir = default_data_root() / "celeba" / "test"
     return FaceFolder(test_dir, limit=8).batch(range(8)) if test_dir.is_dir() else None
 
@@ -95,7 +112,7 @@ def build_encoder(run: RunOptions, env: Dist, config: str = "default", gan: Path
     if G.config.z_dim != cfg.encoder.z_dim:
         cfg.encoder.z_dim = G.config.z_dim
     seed_init(run.seed)
-    return EncoderRecipe(cfg, G, env.device, glimpse_faces())
+    return EncoderRecipe(cfg, G, env.device, glimpse_faces(cfg.encoder.size))
 
 
 def refiner_config(arch: str = "unet", input: str = "lsgan", adv_weight: float = 0.0, iterations: int | None = None,
@@ -180,7 +197,7 @@ def train(kind: str, **options) -> dict:
     run = RunOptions(**{k: options.pop(k) for k in RUN_FIELDS if k in options})
     env = setup_distributed(run.device)
     recipe = BUILDERS[kind](run, env, **options)
-    progress = fit(recipe, run.dataset(), run.out, run.loop(), env, resume=run.resume)
+    progress = fit(recipe, run.dataset(recipe.image_size), run.out, run.loop(), env, resume=run.resume)
     if env.main:
         print(f"done: {progress['global_step']} steps, {progress['images_seen']} images seen, "
               f"checkpoint in {run.out / CHECKPOINT}")

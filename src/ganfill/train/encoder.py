@@ -50,6 +50,9 @@ class EncoderRecipe(Recipe):
                  glimpse: torch.Tensor | None = None):
         super().__init__(config)
         self.device = torch.device(device)
+        if G.config.size != config.encoder.size:
+            raise ValueError(f"the encoder is for {config.encoder.size}-px images but G makes {G.config.size}-px ones")
+        self.image_size = config.encoder.size
         self.G = G.to(self.device).eval().requires_grad_(False)
         self.E = LatentEncoder(config.encoder).to(self.device)
         self.opt = torch.optim.Adam(self.E.parameters(), lr=config.lr, betas=(0.9, 0.999))
@@ -63,7 +66,7 @@ class EncoderRecipe(Recipe):
             z_true = self.G.sample_z(n_synth, gen).to(self.device)
             synth = self.G(z_true)
         images = torch.cat([real, synth])
-        masks = random_masks(len(images), self.config.mask_kinds, gen).to(self.device)
+        masks = random_masks(len(images), self.config.mask_kinds, gen, self.image_size).to(self.device)
         z = self.trained["E"](images, masks)
         rebuilt = self.G(z)
         real_l1 = F.l1_loss(rebuilt[:n], real)
@@ -78,7 +81,8 @@ class EncoderRecipe(Recipe):
         if self.glimpse is None:
             return
         images = self.glimpse.to(self.device)
-        masks = random_masks(len(images), self.config.mask_kinds, torch.Generator().manual_seed(0)).to(self.device)
+        masks = random_masks(len(images), self.config.mask_kinds, torch.Generator().manual_seed(0),
+                             self.image_size).to(self.device)
         with torch.no_grad():
             rebuilt = self.G(evaluated(self.E, images, masks))
         holed = images * (1 - masks) + masks

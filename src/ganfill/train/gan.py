@@ -20,6 +20,9 @@ class GANRecipe(Recipe):
     def __init__(self, config: GANConfig, device: torch.device | str = "cpu", sample_seed: int = 0):
         super().__init__(config)
         self.device = torch.device(device)
+        if config.generator.size != config.discriminator.size:
+            raise ValueError(f"G makes {config.generator.size}-px images but D judges {config.discriminator.size}-px ones")
+        self.image_size = config.generator.size
         self.G = Generator(config.generator).to(self.device)
         self.D = Discriminator(config.discriminator).to(self.device)
         self.loss = LOSS_VARIANTS[config.loss]

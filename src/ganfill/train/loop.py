@@ -17,6 +17,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from ..data import MODEL_SIZE
 from ..models.io import config_to_dict
 from .checkpoint import CHECKPOINT, load_checkpoint, save_checkpoint
 from .distributed import Dist, agree, sync_buffers, wrap
@@ -35,6 +36,8 @@ class Recipe:
 
     name: str = "recipe"
     loss_keys: tuple[str, ...] = ()
+    #: the side of the training faces it takes
+    image_size: int = MODEL_SIZE
 
     def __init__(self, config) -> None:
         self.config = config
