@@ -185,9 +185,11 @@ GAN_PRESETS: dict[str, GANConfig] = {
     "quarter": GANConfig(GeneratorConfig(width=0.25), DiscriminatorConfig(width=0.5)),
     # One octave up (issue 12): the generator 1024-512-256-128-64 at 4-8-16-32-64 px -> 128 x 128,
     # the discriminator with a 32-wide stage in front; for a GPU (docs/training.md).
-    "paper-128": GANConfig(GeneratorConfig(width=1.0, dropout=0.1, size=128), DiscriminatorConfig(width=1.0, size=128)),
+    "paper-128": GANConfig(GeneratorConfig(width=1.0, dropout=0.1, size=128),
+                           DiscriminatorConfig(width=1.0, size=128)),
     "half-128": GANConfig(GeneratorConfig(width=0.5, size=128), DiscriminatorConfig(width=1.0, size=128)),
     # For tests.
     "tiny": GANConfig(GeneratorConfig(z_dim=16, width=1 / 64), DiscriminatorConfig(width=1 / 16)),
-    "tiny-128": GANConfig(GeneratorConfig(z_dim=16, width=1 / 64, size=128), DiscriminatorConfig(width=1 / 16, size=128)),
+    "tiny-128": GANConfig(GeneratorConfig(z_dim=16, width=1 / 64, size=128),
+                          DiscriminatorConfig(width=1 / 16, size=128)),
 }

@@ -21,7 +21,8 @@ class GANRecipe(Recipe):
         super().__init__(config)
         self.device = torch.device(device)
         if config.generator.size != config.discriminator.size:
-            raise ValueError(f"G makes {config.generator.size}-px images but D judges {config.discriminator.size}-px ones")
+            raise ValueError(f"G makes {config.generator.size}-px images, "
+                             f"but D judges {config.discriminator.size}-px ones")
         self.image_size = config.generator.size
         self.G = Generator(config.generator).to(self.device)
         self.D = Discriminator(config.discriminator).to(self.device)
