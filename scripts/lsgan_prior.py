@@ -26,7 +26,6 @@ from ganfill.models.io import load_tensors, save_tensors
 from ganfill.weights import GAN_WEIGHTS, load_encoder, load_gan
 
 
-
 def validation_faces(n: int) -> np.ndarray:
     every = FaceFolder(default_data_root() / "celeba-wild" / "train", size=64)
     return every.images[WILD_VALIDATION.start:WILD_VALIDATION.stop][:n]

@@ -59,12 +59,12 @@ WILD_ORDER = ["mean", "telea", "navier-stokes", "biharmonic", "context-encoder",
 #: the benchmark's groups of methods (scripts/bench_wild.sh GROUP ...): all 1,000 faces, and the
 #: first 200 (the same faces and masks for every method, so that FD-dlib compares like with like)
 WILD_GROUPS = {1000: ("classical", "nets", "wild1000"), 200: ("classical200", "nets200", "nets", "lsgan", "lsgan+ae200", "wild")}
-#: extra rows, label: (file, method in it): the detail option of the photo path, and the photo-scale
+#: extra rows, (label, file, method in it): the detail option of the photo path, and the photo-scale
 #: model as session 4 shipped it (its refiner without the detail head, no detail above 128 px)
-WILD_EXTRA = {"lsgan+ae --detail": ("wild-{kind}-lsgan+ae-detail-200.json", "lsgan+ae"),
-              "lsgan+ae-wild --no-detail": ("wild-{kind}-wild-no-detail.json", "lsgan+ae-wild"),
-              "lsgan+ae-wild (session 4)": ("wild-{kind}-wild-s4.json", "lsgan+ae-wild"),
-              "lsgan+ae-wild (session 4) ": ("wild-{kind}-wild1000-s4.json", "lsgan+ae-wild")}
+WILD_EXTRA = [("lsgan+ae --detail", "wild-{kind}-lsgan+ae-detail-200.json", "lsgan+ae"),
+              ("lsgan+ae-wild --no-detail", "wild-{kind}-wild-no-detail.json", "lsgan+ae-wild"),
+              ("lsgan+ae-wild (session 4)", "wild-{kind}-wild-s4.json", "lsgan+ae-wild"),
+              ("lsgan+ae-wild (session 4)", "wild-{kind}-wild1000-s4.json", "lsgan+ae-wild")]
 
 
 def wild_rows(kind: str, faces: int) -> dict:
@@ -74,10 +74,10 @@ def wild_rows(kind: str, faces: int) -> dict:
         data = load(f"wild-{kind}-{group}.json")
         if data:
             rows.update({name: m for name, m in data["methods"].items() if m["n_images"] == faces})
-    for label, (file, method) in WILD_EXTRA.items():
+    for label, file, method in WILD_EXTRA:
         data = load(file.format(kind=kind))
         if data and data["n_images"] == faces:
-            rows[label.strip()] = data["methods"][method]
+            rows[label] = data["methods"][method]
     return rows
 
 

@@ -6,8 +6,8 @@ validation faces, with the shipped 64-px LSGAN and encoder making the input.
 
 ``--init`` starts the refiner from a trained one (the 64-px U-Net is fully convolutional, so its
 weights fit any size); with ``--detail-head`` a full-resolution head is added to it, starting at
-zero (``models/refiner.py``), so the run begins from exactly the ``--init`` network; ``--size 64 --data ../shared/data/celeba/train`` trains the 64-px refiner with
-the same adversarial recipe (the thesis's protocol: all 16,000 training faces).
+zero (``models/refiner.py``), so the run begins from exactly the ``--init`` network.
+``--size 64 --data ../shared/data/celeba/train`` trains the 64-px refiner with the same adversarial recipe (the thesis's protocol: all 16,000 training faces).
 
 Resumable (atomic checkpoints in ``--out``); at the end the refiner is exported as fp16 safetensors
 to ``--out/photo-refiner.safetensors`` (``ganfill.weights.export_photo_refiner``).

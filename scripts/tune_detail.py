@@ -22,6 +22,7 @@ from ganfill.methods import get_method
 from ganfill.metrics import score_batch, sharpness
 from ganfill.photo import _paste_back, prepare_photo
 
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--n", type=int, default=150)

@@ -15,10 +15,10 @@ import argparse
 import json
 from pathlib import Path
 
-
 from ganfill.data import make_masks, wild_validation_faces
 from ganfill.evaluate import evaluate_method
 from ganfill.face_descriptors import descriptors
+
 
 def main() -> None:
     ap = argparse.ArgumentParser()
