@@ -2,7 +2,7 @@
 validation faces, with the shipped 64-px LSGAN and encoder making the input.
 
     python scripts/train_photo_refiner.py --out runs/photo-refiner --epochs 3 [--resume] [--max-minutes M]
-        [--init src/ganfill/weights/refiner.safetensors] [--size 128] [--search-iterations 0] [--detail-head 24]
+        [--init src/ganfill/weights/refiner.safetensors] [--size 128] [--search-iterations 0] [--detail-head 24] [--ssim-weight 2]
 
 ``--init`` starts the refiner from a trained one (the 64-px U-Net is fully convolutional, so its
 weights fit any size); with ``--detail-head`` a full-resolution head is added to it, starting at
@@ -39,6 +39,8 @@ def main() -> None:
     p.add_argument("--epochs", type=int, default=3)
     p.add_argument("--batch-size", type=int, default=32)
     p.add_argument("--adv-weight", type=float, default=0.01)
+    p.add_argument("--lr", type=float, default=PhotoRefinerTrainConfig.lr, help="the refiner's Adam step size")
+    p.add_argument("--ssim-weight", type=float, default=0.0, help="weight of 1 - SSIM(output, truth) in the loss")
     p.add_argument("--limit", type=int, default=TRAIN_FACES, help="train on the first N faces only")
     p.add_argument("--max-minutes", type=float, default=None)
     p.add_argument("--max-steps", type=int, default=None)
@@ -56,7 +58,7 @@ def main() -> None:
     if args.resume and ckpt.exists():
         config = config_from_dict(PhotoRefinerTrainConfig, load_tensors(ckpt)[1]["config"])
     else:
-        config = PhotoRefinerTrainConfig(adv_weight=args.adv_weight, size=args.size,
+        config = PhotoRefinerTrainConfig(adv_weight=args.adv_weight, ssim_weight=args.ssim_weight, lr=args.lr, size=args.size,
                                          search_iterations=args.search_iterations, gan_weights=str(GAN_WEIGHTS),
                                          encoder_weights=str(ENCODER_WEIGHTS))
         config.refiner.detail_head = args.detail_head

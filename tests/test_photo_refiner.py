@@ -88,11 +88,30 @@ def test_a_step_trains_the_refiner_and_the_patch_discriminator(wild128):
     assert all(torch.equal(v, recipe.D.state_dict()[k]) for k, v in d_before.items())
 
 
+def test_the_ssim_term_counts_in_the_photo_refiners_loss(wild128):
+    def first_step(ssim_weight):
+        torch.manual_seed(0)
+        recipe = PhotoRefinerRecipe(PhotoRefinerTrainConfig(refiner=copy.deepcopy(REFINER_PRESETS["tiny"]),
+                                                            discriminator=PatchDiscriminatorConfig(width=1 / 16),
+                                                            adv_weight=0.0, ssim_weight=ssim_weight),
+                                    UpscaledLSGANCompleter(tiny_inpainter()))
+        return recipe.train_step(wild128, seeded(0, "step"), 0), recipe.R
+
+    plain, r_plain = first_step(0.0)
+    weighted, r_weighted = first_step(2.0)
+    assert 0 < weighted["ssim"] < 1 and weighted["ssim"] == pytest.approx(plain["ssim"])   # same step, same output
+    assert weighted["loss"] == pytest.approx(weighted["hole_l1"] + 2.0 * (1 - weighted["ssim"]))
+    # its gradient moves the refiner elsewhere than L1's alone
+    assert any(not torch.equal(v, r_weighted.state_dict()[k]) for k, v in r_plain.state_dict().items())
+
+
 def test_a_bad_config_is_refused():
     with pytest.raises(ValueError, match="multiple of 64"):
         PhotoRefinerTrainConfig(size=100)
     with pytest.raises(ValueError, match=">= 0"):
         PhotoRefinerTrainConfig(adv_weight=-1)
+    with pytest.raises(ValueError, match=">= 0"):
+        PhotoRefinerTrainConfig(ssim_weight=-1)
 
 
 def _tiny_photo_refiner(path, size: int = 128, **inference):

@@ -10,6 +10,7 @@ The 64-px LSGAN gives the hole its structure (a face that fits the context); the
     D step           a patch discriminator, least squares (the thesis's GAN loss): real faces
                      towards b, the refiner's outputs towards a
     R step           L1 over the hole + adv_weight · ½(D(output) − c)²
+                     [+ ssim_weight · (1 − SSIM(output, truth)), the evaluator's SSIM]
 
 The adversarial term is what makes the hole sharp: L1 alone is minimised by the average of all
 plausible faces, a blur; the patch discriminator penalises exactly that blur.
@@ -31,7 +32,7 @@ from .adversarial import check_loss_options, discriminator_step, generator_loss
 from .encoder import TRAIN_MASK_KINDS, random_masks
 from .loop import Recipe
 from .pictures import evaluated, save_epoch_grid
-from .refiner import hole_mean
+from .refiner import batch_ssim, hole_mean
 from .seeding import seeded
 
 @dataclass
@@ -42,6 +43,7 @@ class PhotoRefinerTrainConfig:
     lr: float = 5e-4
     d_lr: float = 2e-4
     adv_weight: float = 0.01         # λ_adv: chosen on the validation split (docs/results.md)
+    ssim_weight: float = 0.0         # weight of 1 − SSIM(output, truth)
     adv_loss: str = "01"
     mask_kinds: tuple[str, ...] = TRAIN_MASK_KINDS
     search_iterations: int = 0       # 0: the encoder's answer as it is (see docs/results.md)
@@ -52,7 +54,7 @@ class PhotoRefinerTrainConfig:
         self.mask_kinds = tuple(self.mask_kinds)
         if self.size % MODEL_SIZE:
             raise ValueError(f"the photo refiner's size must be a multiple of {MODEL_SIZE}, got {self.size}")
-        check_loss_options(self.adv_loss, adv_weight=self.adv_weight)
+        check_loss_options(self.adv_loss, adv_weight=self.adv_weight, ssim_weight=self.ssim_weight)
 
 
 class UpscaledLSGANCompleter:
@@ -68,7 +70,7 @@ class UpscaledLSGANCompleter:
 
 class PhotoRefinerRecipe(Recipe):
     name = "photo-refiner"
-    loss_keys = ("loss", "hole_l1", "input_l1", "adv", "loss_d", "d_real", "d_fake")
+    loss_keys = ("loss", "hole_l1", "input_l1", "adv", "ssim", "loss_d", "d_real", "d_fake")
 
     def __init__(self, config: PhotoRefinerTrainConfig, completer, device: torch.device | str = "cpu",
                  glimpse: torch.Tensor | None = None):
@@ -97,12 +99,13 @@ class PhotoRefinerRecipe(Recipe):
             # R step: D judges the output; its weights are frozen for this term.
             adv = generator_loss(self.D, self.loss, out)
         hole_l1 = hole_mean((out - truth).abs(), masks)
-        loss = hole_l1 + self.config.adv_weight * adv
+        ssim = batch_ssim(out, truth, self.config.ssim_weight > 0)
+        loss = hole_l1 + self.config.adv_weight * adv + self.config.ssim_weight * (1 - ssim)
         self.update(self.opt_r, loss)
         with torch.no_grad():
             input_l1 = hole_mean((inputs - truth).abs(), masks)
         return {"loss": loss.item(), "hole_l1": hole_l1.item(), "input_l1": input_l1.item(), "adv": adv.item(),
-                **logs}
+                "ssim": ssim.item(), **logs}
 
     def epoch_end(self, out_dir: Path, epoch: int) -> None:
         """Rows: the upscaled LSGAN completion / the refiner's output / the truth, on fixed faces."""

@@ -64,6 +64,12 @@ class RefinerTrainConfig:
         check_loss_options(self.adv_loss, adv_weight=self.adv_weight, ssim_weight=self.ssim_weight)
 
 
+def batch_ssim(out: torch.Tensor, truth: torch.Tensor, differentiable: bool) -> torch.Tensor:
+    """The evaluator's SSIM, the batch's mean: a loss term when weighted, else only watched in the log."""
+    with torch.set_grad_enabled(differentiable and torch.is_grad_enabled()):
+        return ssim_torch(out, truth).mean()
+
+
 # ---------------------------------------------------------------- completers
 
 class EmptyHoleCompleter:
@@ -117,13 +123,8 @@ class RefinerRecipe(Recipe):
         inputs = self.completer(truth, masks, gen).detach()
         out = self.trained["R"](inputs, masks)
         hole_l1 = hole_mean((out - truth).abs(), masks)
-        loss = hole_l1
-        if self.config.ssim_weight > 0:
-            ssim = ssim_torch(out, truth).mean()
-            loss = loss + self.config.ssim_weight * (1 - ssim)
-        else:       # logged all the same: the evaluator's measure, watched during training
-            with torch.no_grad():
-                ssim = ssim_torch(out, truth).mean()
+        ssim = batch_ssim(out, truth, self.config.ssim_weight > 0)
+        loss = hole_l1 + self.config.ssim_weight * (1 - ssim)
         adv = hole_l1.new_zeros(())
         if self.config.adv_weight > 0:
             # D is frozen and in eval mode: it only judges, it is not trained here.
