@@ -53,18 +53,21 @@ def table(kind: str) -> str:
 
 WILD_ORDER = ["mean", "telea", "navier-stokes", "biharmonic", "context-encoder", "lsgan-yeh", "lsgan", "ae-only",
               "lsgan+ae-paper", "lsgan+ae", "lsgan+ae --detail", "lsgan+ae-wild (session 4)",
-              "lsgan+ae-wild --no-detail", "lsgan+ae-wild"]
+              "lsgan+ae-wild (session 5)", "lsgan+ae-wild --no-detail", "lsgan+ae-wild"]
 
 
 #: the benchmark's groups of methods (scripts/bench_wild.sh GROUP ...): all 1,000 faces, and the
 #: first 200 (the same faces and masks for every method, so that FD-dlib compares like with like)
 WILD_GROUPS = {1000: ("classical", "nets", "wild1000"), 200: ("classical200", "nets200", "nets", "lsgan", "lsgan+ae200", "wild")}
 #: extra rows, (label, file, method in it): the detail option of the photo path, and the photo-scale
-#: model as session 4 shipped it (its refiner without the detail head, no detail above 128 px)
+#: model as session 4 shipped it (its refiner without the detail head, no detail above 128 px) and
+#: as session 5 shipped it (the head and the detail; trained without the SSIM term)
 WILD_EXTRA = [("lsgan+ae --detail", "wild-{kind}-lsgan+ae-detail-200.json", "lsgan+ae"),
               ("lsgan+ae-wild --no-detail", "wild-{kind}-wild-no-detail.json", "lsgan+ae-wild"),
               ("lsgan+ae-wild (session 4)", "wild-{kind}-wild-s4.json", "lsgan+ae-wild"),
-              ("lsgan+ae-wild (session 4)", "wild-{kind}-wild1000-s4.json", "lsgan+ae-wild")]
+              ("lsgan+ae-wild (session 4)", "wild-{kind}-wild1000-s4.json", "lsgan+ae-wild"),
+              ("lsgan+ae-wild (session 5)", "wild-{kind}-wild-s5.json", "lsgan+ae-wild"),
+              ("lsgan+ae-wild (session 5)", "wild-{kind}-wild1000-s5.json", "lsgan+ae-wild")]
 
 
 def wild_rows(kind: str, faces: int) -> dict:
