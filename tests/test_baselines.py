@@ -71,8 +71,11 @@ def test_single_image_equals_batch(name, faces):
     one = method(images[1], masks[1], start=1)     # image 1 of the batch: the same seed
     assert one.shape == images.shape[1:] and one.dtype == np.uint8
     # Every method, the random ones included: an image's answer depends on the image, its seed and
-    # its index, not on the batch it came in.
-    assert np.array_equal(one, method(images, masks)[1])
+    # its index, not on the batch it came in. Up to float rounding: a batched convolution may sum
+    # in another order than a single image's, and a last-bit difference can turn one uint8 level
+    # (the shipped lsgan+ae-wild: 1 value of 49,152). A seed or batch bug changes far more.
+    diff = np.abs(one.astype(int) - method(images, masks)[1].astype(int))
+    assert diff.max() <= 1 and (diff > 0).mean() < 1e-3
 
 
 @pytest.mark.parametrize("name", method_names())
