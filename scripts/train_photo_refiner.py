@@ -2,12 +2,14 @@
 validation faces, with the shipped 64-px LSGAN and encoder making the input.
 
     python scripts/train_photo_refiner.py --out runs/photo-refiner --epochs 3 [--resume] [--max-minutes M]
-        [--init src/ganfill/weights/refiner.safetensors] [--size 128] [--search-iterations 0] [--detail-head 24] [--ssim-weight 2]
+        [--init src/ganfill/weights/refiner.safetensors] [--size 128] [--search-iterations 0] [--detail-head 24]
+        [--ssim-weight 2] [--lr 3e-4]
 
 ``--init`` starts the refiner from a trained one (the 64-px U-Net is fully convolutional, so its
 weights fit any size); with ``--detail-head`` a full-resolution head is added to it, starting at
 zero (``models/refiner.py``), so the run begins from exactly the ``--init`` network.
-``--size 64 --data ../shared/data/celeba/train`` trains the 64-px refiner with the same adversarial recipe (the thesis's protocol: all 16,000 training faces).
+``--size 64 --data ../shared/data/celeba/train`` trains the 64-px refiner with the same adversarial
+recipe (the thesis's protocol: all 16,000 training faces).
 
 Resumable (atomic checkpoints in ``--out``); at the end the refiner is exported as fp16 safetensors
 to ``--out/photo-refiner.safetensors`` (``ganfill.weights.export_photo_refiner``).
@@ -58,9 +60,9 @@ def main() -> None:
     if args.resume and ckpt.exists():
         config = config_from_dict(PhotoRefinerTrainConfig, load_tensors(ckpt)[1]["config"])
     else:
-        config = PhotoRefinerTrainConfig(adv_weight=args.adv_weight, ssim_weight=args.ssim_weight, lr=args.lr, size=args.size,
-                                         search_iterations=args.search_iterations, gan_weights=str(GAN_WEIGHTS),
-                                         encoder_weights=str(ENCODER_WEIGHTS))
+        config = PhotoRefinerTrainConfig(adv_weight=args.adv_weight, ssim_weight=args.ssim_weight, lr=args.lr,
+                                         size=args.size, search_iterations=args.search_iterations,
+                                         gan_weights=str(GAN_WEIGHTS), encoder_weights=str(ENCODER_WEIGHTS))
         config.refiner.detail_head = args.detail_head
     inpainter = Inpainter.from_pretrained("fast", gan_weights=config.gan_weights or None,
                                           encoder_weights=config.encoder_weights or None,
