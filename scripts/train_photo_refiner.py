@@ -3,7 +3,7 @@ validation faces, with the shipped 64-px LSGAN and encoder making the input.
 
     python scripts/train_photo_refiner.py --out runs/photo-refiner --epochs 3 [--resume] [--max-minutes M]
         [--init src/ganfill/weights/refiner.safetensors] [--size 128] [--search-iterations 0] [--detail-head 24]
-        [--ssim-weight 2] [--lr 3e-4]
+        [--ssim-weight 2] [--lr 3e-4] [--device cuda] [--checkpoint-minutes 5]
 
 ``--init`` starts the refiner from a trained one (the 64-px U-Net is fully convolutional, so its
 weights fit any size); with ``--detail-head`` a full-resolution head is added to it, starting at
@@ -23,16 +23,24 @@ from pathlib import Path
 
 import torch
 
-from ganfill.data import WILD_VALIDATION, ArrayFaces, FaceFolder, default_data_root
+from ganfill.data import WILD_VALIDATION, ArrayFaces, FaceFolder, default_data_root, wild_validation_faces
 from ganfill.inpaint import Inpainter
 from ganfill.models.io import config_from_dict, config_to_dict, load_tensors
 from ganfill.train import CHECKPOINT, LoopConfig, fit
+from ganfill.train.distributed import setup_distributed
 from ganfill.train.photo_refiner import PhotoRefinerRecipe, PhotoRefinerTrainConfig, UpscaledLSGANCompleter
 from ganfill.train.seeding import mix_seed
 from ganfill.weights import ENCODER_WEIGHTS, GAN_WEIGHTS, export_photo_refiner, load_refiner
 
 #: celeba-wild/train 00000-22210; the faces after them are the validation split no model trains on
 TRAIN_FACES = WILD_VALIDATION.start
+
+
+def training_faces(folder: FaceFolder, limit: int) -> ArrayFaces:
+    """The first ``limit`` faces of ``folder`` that are not validation faces, told by file name (a
+    folder may hold only part of celeba-wild/train, as on a GPU machine that was sent a share of it)."""
+    keep = [i for i, f in enumerate(folder.files) if not (f.stem.isdigit() and int(f.stem) in WILD_VALIDATION)]
+    return ArrayFaces(folder.images[keep[:limit]], flip=True)
 
 
 def main() -> None:
@@ -53,8 +61,11 @@ def main() -> None:
     p.add_argument("--data", type=Path, default=None, help="default: celeba-wild/train less its validation faces")
     p.add_argument("--init", type=Path, default=None, help="start the refiner from these weights")
     p.add_argument("--detail-head", type=int, default=0, help="channels of the full-resolution head (0: none)")
+    p.add_argument("--device", default="cpu", help="cpu, cuda or auto")
+    p.add_argument("--checkpoint-minutes", type=float, default=5.0)
     args = p.parse_args()
     torch.set_num_threads(int(os.environ.get("GANFILL_THREADS", torch.get_num_threads())))
+    env = setup_distributed(args.device)
 
     ckpt = args.out / CHECKPOINT
     if args.resume and ckpt.exists():
@@ -64,18 +75,14 @@ def main() -> None:
                                          size=args.size, search_iterations=args.search_iterations,
                                          gan_weights=str(GAN_WEIGHTS), encoder_weights=str(ENCODER_WEIGHTS))
         config.refiner.detail_head = args.detail_head
-    inpainter = Inpainter.from_pretrained("fast", gan_weights=config.gan_weights or None,
+    inpainter = Inpainter.from_pretrained("fast", device=env.device, gan_weights=config.gan_weights or None,
                                           encoder_weights=config.encoder_weights or None,
                                           iterations=config.search_iterations)
-    wild = FaceFolder(default_data_root() / "celeba-wild" / "train", size=config.size, progress=True)
-    glimpse = wild.batch(range(TRAIN_FACES, TRAIN_FACES + 8))        # validation faces, never trained on
-    if args.data is None:
-        data = ArrayFaces(wild.images[:min(args.limit, TRAIN_FACES)], flip=True)
-    else:
-        data = ArrayFaces(FaceFolder(args.data, size=config.size, progress=True).images[:args.limit], flip=True)
-    del wild
+    glimpse = ArrayFaces(wild_validation_faces(8)).batch(range(8))   # validation faces, never trained on
+    folder = args.data or default_data_root() / "celeba-wild" / "train"
+    data = training_faces(FaceFolder(folder, size=config.size, progress=True), args.limit)
     torch.manual_seed(mix_seed(args.seed, "init"))
-    recipe = PhotoRefinerRecipe(config, UpscaledLSGANCompleter(inpainter), "cpu", glimpse)
+    recipe = PhotoRefinerRecipe(config, UpscaledLSGANCompleter(inpainter), env.device, glimpse)
     if args.init is not None and not (args.resume and ckpt.exists()):
         start = load_refiner(args.init)
         if {**config_to_dict(start.config), "detail_head": 0} != {**config_to_dict(config.refiner), "detail_head": 0}:
@@ -85,8 +92,8 @@ def main() -> None:
         if unexpected or any(not k.startswith("net.head.") for k in missing):
             raise SystemExit(f"--init {args.init}: its weights do not fit this run's refiner")
     loop = LoopConfig(epochs=args.epochs, batch_size=args.batch_size, seed=args.seed, max_minutes=args.max_minutes,
-                      max_steps=args.max_steps, checkpoint_minutes=5.0, progress=False)
-    progress = fit(recipe, data, args.out, loop, resume=args.resume)
+                      max_steps=args.max_steps, checkpoint_minutes=args.checkpoint_minutes, progress=False)
+    progress = fit(recipe, data, args.out, loop, env, resume=args.resume)
     print(f"done: {progress}")
     export_photo_refiner(ckpt, args.out / "photo-refiner.safetensors")
 

@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# The photo refiner's loss-weight sweep on one GPU: several fine-tunes of the shipped refiner-wild
+# side by side (one small U-Net leaves most of an H100/H200 idle), each on a wall-time budget.
+#
+#   OUT=/some/folder DEVICE=cuda MINUTES=6 bash scripts/device_photo_refiner.sh    # the real run
+#   OUT=/tmp/smoke DEVICE=cpu MINUTES=0.2 RUNS="a:2:0.05:3e-4:0" BATCH=4 \
+#       SHARES=/tmp/smoke.zip bash scripts/device_photo_refiner.sh                    # a smoke test
+#
+# RUNS: NAME:SSIM-WEIGHT:ADV-WEIGHT:LR:SEARCH-ITERATIONS, one train_photo_refiner.py each.
+# Data: zip files of celeba-wild/train JPEGs (.devdata/wild-*.zip, stored, not compressed: a GPU machine sees only the
+# repository, and one call carries at most 64 MiB, so the faces come in shares over two calls and
+# are unpacked into $DATA, which a warm machine keeps).  Validation faces in them are only looked at.
+# Every minute each run's latest checkpoint is exported to $OUT, so a run cut short still returns.
+set -u
+OUT=${OUT:?set OUT to the folder for the results}
+DEVICE=${DEVICE:-cuda}
+MINUTES=${MINUTES:-6}
+BATCH=${BATCH:-64}
+DATA=${DATA:-/tmp/ganfill-data}
+RUN=${RUN:-runs/device-refiner}
+SHARES=${SHARES:-.devdata/wild-*.zip}
+RUNS=${RUNS:-"s2a05:2:0.05:3e-4:0 s4a05:4:0.05:3e-4:0 s2a10:2:0.1:3e-4:0 s2a05lr1:2:0.05:1e-4:0 s2a05it10:2:0.05:3e-4:10"}
+PY=${PY:-python3}
+export PYTHONPATH=$PWD/src${PYTHONPATH:+:$PYTHONPATH} PYTHONUNBUFFERED=1
+export GANFILL_DATA=$DATA GANFILL_CACHE=$DATA/cache
+T0=$(date +%s)
+mkdir -p "$DATA/celeba-wild/train" "$OUT" "$RUN"
+for z in $SHARES; do [ -f "$z" ] && $PY -m zipfile -e "$z" "$DATA/celeba-wild/train"; done
+echo "faces: $(ls "$DATA/celeba-wild/train" | wc -l), t=$(( $(date +%s) - T0 )) s"
+[ "${UNPACK_ONLY:-0}" = 1 ] && exit 0
+
+# Decode the faces once into the shared cache, so the runs don't each decode them.
+$PY -c "from ganfill.data import FaceFolder, default_data_root as r; print(FaceFolder(r() / 'celeba-wild' / 'train', size=128).images.shape)"
+echo "decoded, t=$(( $(date +%s) - T0 )) s"
+
+export_all() {   # each run's latest checkpoint, as shippable fp16 weights, into $OUT
+    for spec in $RUNS; do
+        name=${spec%%:*}
+        [ -f "$RUN/$name/checkpoint.safetensors" ] || continue
+        $PY -c "import sys; from ganfill.weights import export_photo_refiner as e; e(sys.argv[1], sys.argv[2])" \
+            "$RUN/$name/checkpoint.safetensors" "$OUT/.$name.tmp" 2>/dev/null && mv "$OUT/.$name.tmp" "$OUT/$name.safetensors"
+    done
+    (cd "$RUN" && tar -czf - --exclude='*.safetensors' . ) > "$OUT/.logs.tmp" && mv "$OUT/.logs.tmp" "$OUT/logs.tar.gz"
+}
+
+for spec in $RUNS; do
+    IFS=: read -r name ssim adv lr iters <<< "$spec"
+    GANFILL_THREADS=2 $PY scripts/train_photo_refiner.py --out "$RUN/$name" --epochs 100000 --batch-size "$BATCH" \
+        --ssim-weight "$ssim" --adv-weight "$adv" --lr "$lr" --search-iterations "$iters" --detail-head 24 \
+        --init src/ganfill/weights/refiner-wild.safetensors --max-minutes "$MINUTES" --device "$DEVICE" \
+        --checkpoint-minutes 1 --resume > "$RUN/$name.log" 2>&1 &
+done
+while [ -n "$(jobs -rp)" ]; do
+    sleep "${EVERY:-45}"
+    export_all
+    echo "t=$(( $(date +%s) - T0 )) s: $(for s in $RUNS; do n=${s%%:*}; tail -n 1 "$RUN/$n/log.jsonl" 2>/dev/null \
+        | $PY -c "import json,sys; r=json.loads(sys.stdin.read() or '{}'); print('$n', r.get('images_seen'), r.get('img_per_s'), end=' ')"; done)"
+done
+wait
+export_all
+for spec in $RUNS; do
+    name=${spec%%:*}
+    echo "== $name"; tail -n 3 "$RUN/$name.log"; tail -n 1 "$RUN/$name/log.jsonl" 2>/dev/null
+done
+echo "== done, t=$(( $(date +%s) - T0 )) s"
