@@ -67,7 +67,9 @@ WILD_EXTRA = [("lsgan+ae --detail", "wild-{kind}-lsgan+ae-detail-200.json", "lsg
               ("lsgan+ae-wild (session 4)", "wild-{kind}-wild-s4.json", "lsgan+ae-wild"),
               ("lsgan+ae-wild (session 4)", "wild-{kind}-wild1000-s4.json", "lsgan+ae-wild"),
               ("lsgan+ae-wild (session 5)", "wild-{kind}-wild-s5.json", "lsgan+ae-wild"),
-              ("lsgan+ae-wild (session 5)", "wild-{kind}-wild1000-s5.json", "lsgan+ae-wild")]
+              ("lsgan+ae-wild (session 5)", "wild-{kind}-wild1000-s5.json", "lsgan+ae-wild"),
+              ("lsgan+ae-wild (session 6)", "wild-{kind}-wild-s6.json", "lsgan+ae-wild"),
+              ("lsgan+ae-wild (session 6)", "wild-{kind}-wild1000-s6.json", "lsgan+ae-wild")]
 
 
 def wild_rows(kind: str, faces: int) -> dict:
