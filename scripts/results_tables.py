@@ -53,7 +53,7 @@ def table(kind: str) -> str:
 
 WILD_ORDER = ["mean", "telea", "navier-stokes", "biharmonic", "context-encoder", "lsgan-yeh", "lsgan", "ae-only",
               "lsgan+ae-paper", "lsgan+ae", "lsgan+ae --detail", "lsgan+ae-wild (session 4)",
-              "lsgan+ae-wild (session 5)", "lsgan+ae-wild --no-detail", "lsgan+ae-wild"]
+              "lsgan+ae-wild (session 5)", "lsgan+ae-wild (session 6)", "lsgan+ae-wild --no-detail", "lsgan+ae-wild"]
 
 
 #: the benchmark's groups of methods (scripts/bench_wild.sh GROUP ...): all 1,000 faces, and the
