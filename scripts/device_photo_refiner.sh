@@ -9,8 +9,9 @@
 # RUNS: NAME:SSIM-WEIGHT:ADV-WEIGHT:LR:SEARCH-ITERATIONS, one train_photo_refiner.py each.
 # Data: zip files of celeba-wild/train JPEGs (.devdata/wild-*.zip, stored, not compressed: a GPU machine sees only the
 # repository, and one call carries at most 64 MiB, so the faces come in shares over two calls and
-# are unpacked into $DATA, which a warm machine keeps).  Validation faces in them are only looked at.
-# Every minute each run's latest checkpoint is exported to $OUT, so a run cut short still returns.
+# are unpacked into $DATA, which a warm machine keeps; scripts/pack_wild_shares.py makes them).
+# Validation faces in them are only looked at.
+# Every EVERY seconds (45) each run's latest checkpoint is exported to $OUT, so a run cut short still returns.
 set -u
 OUT=${OUT:?set OUT to the folder for the results}
 DEVICE=${DEVICE:-cuda}

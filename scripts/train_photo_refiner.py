@@ -23,7 +23,8 @@ from pathlib import Path
 
 import torch
 
-from ganfill.data import WILD_VALIDATION, ArrayFaces, FaceFolder, default_data_root, wild_validation_faces
+from ganfill.data import (WILD_VALIDATION, ArrayFaces, FaceFolder, default_data_root, wild_validation_faces,
+                          without_wild_validation)
 from ganfill.inpaint import Inpainter
 from ganfill.models.io import config_from_dict, config_to_dict, load_tensors
 from ganfill.train import CHECKPOINT, LoopConfig, fit
@@ -34,13 +35,6 @@ from ganfill.weights import ENCODER_WEIGHTS, GAN_WEIGHTS, export_photo_refiner, 
 
 #: celeba-wild/train 00000-22210; the faces after them are the validation split no model trains on
 TRAIN_FACES = WILD_VALIDATION.start
-
-
-def training_faces(folder: FaceFolder, limit: int) -> ArrayFaces:
-    """The first ``limit`` faces of ``folder`` that are not validation faces, told by file name (a
-    folder may hold only part of celeba-wild/train, as on a GPU machine that was sent a share of it)."""
-    keep = [i for i, f in enumerate(folder.files) if not (f.stem.isdigit() and int(f.stem) in WILD_VALIDATION)]
-    return ArrayFaces(folder.images[keep[:limit]], flip=True)
 
 
 def main() -> None:
@@ -80,7 +74,7 @@ def main() -> None:
                                           iterations=config.search_iterations)
     glimpse = ArrayFaces(wild_validation_faces(8)).batch(range(8))   # validation faces, never trained on
     folder = args.data or default_data_root() / "celeba-wild" / "train"
-    data = training_faces(FaceFolder(folder, size=config.size, progress=True), args.limit)
+    data = without_wild_validation(FaceFolder(folder, size=config.size, progress=True), args.limit)
     torch.manual_seed(mix_seed(args.seed, "init"))
     recipe = PhotoRefinerRecipe(config, UpscaledLSGANCompleter(inpainter), env.device, glimpse)
     if args.init is not None and not (args.resume and ckpt.exists()):

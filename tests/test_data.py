@@ -411,3 +411,20 @@ def test_save_image_atomic_round_trip(tmp_path):
     assert [p.name for p in path.parent.iterdir()] == ["img.png"]
     with pytest.raises(ImageError):
         save_image_atomic(img, tmp_path / "img.xyz")
+
+
+def test_a_photo_refiners_training_set_leaves_out_the_validation_faces_by_name(tmp_path):
+    """On a GPU machine the folder holds only shares of celeba-wild/train plus a few validation
+    faces (for the glimpses): position in the folder no longer tells them apart, their names do."""
+    from ganfill.data import WILD_VALIDATION, without_wild_validation
+
+    names = ["00003", "17393", str(WILD_VALIDATION.start - 1), str(WILD_VALIDATION.start),
+             str(WILD_VALIDATION.stop - 1), str(WILD_VALIDATION.stop), "other"]
+    for i, name in enumerate(names):
+        Image.fromarray(np.full((8, 8, 3), i * 30, np.uint8)).save(tmp_path / f"{name}.png")
+    faces = FaceFolder(tmp_path, size=8, cache=False)
+    kept = without_wild_validation(faces)
+    # sorted by name: 00003, 17393, 22210, 22211, 22710, 22711, other -> the validation pair is gone
+    assert [int(v) for v in kept.images[:, 0, 0, 0]] == [0, 30, 60, 150, 180]
+    assert kept.flip
+    assert len(without_wild_validation(faces, limit=2)) == 2

@@ -179,6 +179,14 @@ class ArrayFaces(FaceFolder):
         self.images = np.ascontiguousarray(images, dtype=np.uint8)
 
 
+def without_wild_validation(faces: FaceFolder, limit: int | None = None) -> ArrayFaces:
+    """The first ``limit`` faces of ``faces`` that are not in the validation split, told by file name
+    (a folder may hold only part of celeba-wild/train, as on a GPU machine sent a share of it), with
+    random flips on: a photo refiner's training set."""
+    keep = [i for i, f in enumerate(faces.files) if not (f.stem.isdigit() and int(f.stem) in WILD_VALIDATION)]
+    return ArrayFaces(faces.images[keep[:limit]], flip=True)
+
+
 def wild_validation_faces(n: int | None = None) -> np.ndarray:
     """The first ``n`` faces of the validation split (all 500 by default), uint8 ``(n, 128, 128, 3)``."""
     folder = default_data_root() / "celeba-wild" / "train"

@@ -1,0 +1,47 @@
+"""Pack celeba-wild/train for a GPU machine: shares of the training faces as stored (uncompressed)
+zips of their JPEG bytes, each under a byte budget, since one device call carries at most 64 MiB
+together with the repository (scripts/device_photo_refiner.sh unpacks them).
+
+    python scripts/pack_wild_shares.py --shares 2 --budget-mb 46.3 -o .devdata
+
+Faces are taken in order from 00000 until a share is full; every share also holds the first 8
+validation faces, which the training runs only look at (their epoch glimpses).
+"""
+
+from __future__ import annotations
+
+import argparse
+import zipfile
+from pathlib import Path
+
+from ganfill.data import WILD_VALIDATION, default_data_root
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--shares", type=int, default=2)
+    ap.add_argument("--budget-mb", type=float, default=46.3, help="the most bytes of one zip, in MB (1e6)")
+    ap.add_argument("-o", "--out", type=Path, default=Path(".devdata"))
+    args = ap.parse_args()
+    folder = default_data_root() / "celeba-wild" / "train"
+    args.out.mkdir(parents=True, exist_ok=True)
+    glimpse = [f"{i:05d}.jpg" for i in WILD_VALIDATION[:8]]
+    face = 0
+    for share in range(args.shares):
+        path = args.out / f"wild-{'abcdefghij'[share]}.zip"
+        first = face
+        with zipfile.ZipFile(path, "w", zipfile.ZIP_STORED) as z:
+            for name in glimpse:
+                z.write(folder / name, name)
+            while face < WILD_VALIDATION.start:
+                name = f"{face:05d}.jpg"
+                z.write(folder / name, name)
+                face += 1
+                z.fp.flush()
+                if z.fp.tell() > args.budget_mb * 1e6:
+                    break
+        print(f"{path}: faces {first:05d}-{face - 1:05d}, {path.stat().st_size / 1e6:.1f} MB")
+
+
+if __name__ == "__main__":
+    main()
