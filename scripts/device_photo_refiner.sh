@@ -41,7 +41,11 @@ export_all() {   # each run's latest checkpoint, as shippable fp16 weights, into
         $PY -c "import sys; from ganfill.weights import export_photo_refiner as e; e(sys.argv[1], sys.argv[2])" \
             "$RUN/$name/checkpoint.safetensors" "$OUT/.$name.tmp" 2>/dev/null && mv "$OUT/.$name.tmp" "$OUT/$name.safetensors"
     done
-    (cd "$RUN" && tar -czf - --exclude='*.safetensors' . ) > "$OUT/.logs.tmp" && mv "$OUT/.logs.tmp" "$OUT/logs.tar.gz"
+    # the logs and each run's last glimpse: every glimpse, or a checkpoint's temp file, would
+    # outgrow the 16 MB a returned file may have
+    (cd "$RUN" && { ls ./*.log ./*/log.jsonl 2>/dev/null
+                    for d in ./*/glimpses; do ls "$d"/epoch-*.png 2>/dev/null | tail -n 1; done; } | tar -czf - -T -) \
+        > "$OUT/.logs.tmp" && mv "$OUT/.logs.tmp" "$OUT/logs.tar.gz"
 }
 
 for spec in $RUNS; do

@@ -78,8 +78,8 @@ def test_the_photo_scale_method_beats_telea_on_the_shipped_weights(wild_faces_an
 
 def test_the_photo_scale_default_puts_the_photos_detail_in_the_hole_at_256_px(wild_dir, monkeypatch):
     """At 256 px (a 2x upscale of the 128-px model) the default's hole has a real face's order of
-    fine detail (sharpness 0.51 on the first 200 test faces, docs/results.md), where the plain
-    upscale is a smooth patch (0.055); PSNR barely moves."""
+    fine detail (sharpness 0.49 on the first 200 test faces, docs/results.md), where the plain
+    upscale is smoother (0.10); PSNR barely moves."""
     from ganfill.evaluate import run_method
     from ganfill.metrics import psnr, sharpness, sharpness_ratio
 
