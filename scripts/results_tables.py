@@ -1,7 +1,7 @@
 """The markdown tables of docs/results.md, from the evaluator's JSON files in docs/results/.
 
     python scripts/results_tables.py            # the 64-px tables (the thesis's protocol), per mask kind
-    python scripts/results_tables.py wild       # the 256-px in-the-wild tables (wild-MASK-GROUP.json)
+    python scripts/results_tables.py wild       # the 256-px in-the-wild tables (wild-MASK-GROUP-FACES.json)
 """
 import json
 from pathlib import Path
@@ -52,35 +52,27 @@ def table(kind: str) -> str:
 
 
 WILD_ORDER = ["mean", "telea", "navier-stokes", "biharmonic", "context-encoder", "lsgan-yeh", "lsgan", "ae-only",
-              "lsgan+ae-paper", "lsgan+ae", "lsgan+ae --detail", "lsgan+ae-wild (session 4)",
-              "lsgan+ae-wild (session 5)", "lsgan+ae-wild (session 6)", "lsgan+ae-wild --no-detail", "lsgan+ae-wild"]
+              "lsgan+ae-paper", "lsgan+ae", "lsgan+ae --detail", "lsgan+ae-wild --no-detail", "lsgan+ae-wild"]
 
 
-#: the benchmark's groups of methods (scripts/bench_wild.sh GROUP ...): all 1,000 faces, and the
-#: first 200 (the same faces and masks for every method, so that FD-dlib compares like with like)
-WILD_GROUPS = {1000: ("classical", "nets", "wild1000"), 200: ("classical200", "nets200", "nets", "lsgan", "lsgan+ae200", "wild")}
-#: extra rows, (label, file, method in it): the detail option of the photo path, and the photo-scale
-#: model as session 4 shipped it (its refiner without the detail head, no detail above 128 px) and
-#: as session 5 shipped it (the head and the detail; trained without the SSIM term)
-WILD_EXTRA = [("lsgan+ae --detail", "wild-{kind}-lsgan+ae-detail-200.json", "lsgan+ae"),
-              ("lsgan+ae-wild --no-detail", "wild-{kind}-wild-no-detail.json", "lsgan+ae-wild"),
-              ("lsgan+ae-wild (session 4)", "wild-{kind}-wild-s4.json", "lsgan+ae-wild"),
-              ("lsgan+ae-wild (session 4)", "wild-{kind}-wild1000-s4.json", "lsgan+ae-wild"),
-              ("lsgan+ae-wild (session 5)", "wild-{kind}-wild-s5.json", "lsgan+ae-wild"),
-              ("lsgan+ae-wild (session 5)", "wild-{kind}-wild1000-s5.json", "lsgan+ae-wild"),
-              ("lsgan+ae-wild (session 6)", "wild-{kind}-wild-s6.json", "lsgan+ae-wild"),
-              ("lsgan+ae-wild (session 6)", "wild-{kind}-wild1000-s6.json", "lsgan+ae-wild")]
+#: the benchmark's files, wild-MASK-GROUP-FACES.json (scripts/bench_wild.sh GROUP-FACES ...): all 1,000
+#: faces, and the first 200 (the same faces and masks for every method, so that FD-dlib compares
+#: like with like)
+WILD_GROUPS = ("classical", "nets", "lsgan", "lsgan+ae", "default")
+#: extra rows, (label, file, method in it): the photo path's detail switched from each method's default
+WILD_EXTRA = [("lsgan+ae --detail", "wild-{kind}-lsgan+ae-detail-{faces}.json", "lsgan+ae"),
+              ("lsgan+ae-wild --no-detail", "wild-{kind}-default-no-detail-{faces}.json", "lsgan+ae-wild")]
 
 
 def wild_rows(kind: str, faces: int) -> dict:
     """Every method's scores on the first ``faces`` of celeba-wild/test for mask ``kind``."""
     rows = {}
-    for group in WILD_GROUPS[faces]:
-        data = load(f"wild-{kind}-{group}.json")
+    for group in WILD_GROUPS:
+        data = load(f"wild-{kind}-{group}-{faces}.json")
         if data:
             rows.update({name: m for name, m in data["methods"].items() if m["n_images"] == faces})
     for label, file, method in WILD_EXTRA:
-        data = load(file.format(kind=kind))
+        data = load(file.format(kind=kind, faces=faces))
         if data and data["n_images"] == faces:
             rows[label] = data["methods"][method]
     return rows
@@ -116,7 +108,7 @@ def wild_tables() -> str:
     out = []
     for kind in ("center", "free", "box", "half"):
         parts = [wild_table(kind, n) for n in (200, 1000) if wild_rows(kind, n)]
-        out.append(f"#### {kind}\n\n" + ("\n\n".join(parts) if parts else "(not measured this session)"))
+        out.append(f"#### {kind}\n\n" + ("\n\n".join(parts) if parts else "(not measured)"))
     return "\n\n".join(out)
 
 
