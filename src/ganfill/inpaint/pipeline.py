@@ -31,7 +31,7 @@ PRESETS: dict[str, InpainterConfig] = {
     # Yeh et al.'s protocol: a random z, 1,500 Adam iterations, Poisson blending.
     "yeh": InpainterConfig(LatentSearchConfig(iterations=1500), init="random"),
     # The fast path: start from the latent encoder's answer and refine it for a few iterations.
-    # Tuned on 64 held-back training faces (scripts/tune_latent.py, docs/results.md): 10 iterations
+    # Tuned on 64 held-back training faces (docs/results.md, "Tuning the latent search"): 10 iterations
     # at lr 0.01 beat 1, 20, 30 and 60, and lr 0.03; PSNR is flat for λ from 0.003 to 10.
     "fast": InpainterConfig(LatentSearchConfig(iterations=10, lr=0.01, patience=5), init="encoder"),
 }
