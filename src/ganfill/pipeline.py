@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import Sequence
 
 from .data.faces import Box
-from . import methods
+from . import inputs, methods
 from .methods import InpaintMethod
 from .models.device import resolve_device
 from .photo import PhotoResult, PreparedPhoto, as_method, inpaint_photos, prepare_photo
@@ -82,14 +82,15 @@ class Pipeline:
             mask: the hole, ``(H, W)`` of the photo's size: **True / nonzero = hole** (the pixels to
                 fill; white in a mask file or a PIL image), False / 0 = known pixels, returned
                 byte-identical.  A list of masks with a list of photos.
-            candidates: K results per photo, best first (K > 1 needs a method with randomness:
+            candidates: K results per photo, 1 to 8, best first (K > 1 needs a method with randomness:
                 ``lsgan``, ``lsgan+ae``, ...).
-            seed: the call's seed (default 0).  Photo ``i`` of the call is seeded from
+            seed: the call's seed, 0 to 2**63 - 1 (default 0).  Photo ``i`` of the call is seeded from
                 ``(seed, index + i)``, so a photo's result depends on it, its seed and its index
                 only, never on the batch it came in or on earlier calls.
             generator: a ``torch.Generator`` that draws the seed instead (not with ``seed``).
-            box: the face's box ``Box(x, y, w, h)`` in photo pixels, overriding the face detector
-                (it must overlap the photo); with a list of photos, one box for all or a list.
+            box: the face's box in photo pixels, overriding the face detector (it must overlap the
+                photo): a ``Box(x, y, w, h)``, a tuple of four ints or ``"x,y,w,h"``; with a list
+                of photos, one box for all or a list.
             crop: ``"face"`` (the detected face's square) or ``"hole"`` (a square around the hole).
             index: the index of the first photo (its place in a folder), for its seed.
 
@@ -108,11 +109,14 @@ class Pipeline:
             import torch
 
             seed = int(torch.randint(0, 2**62, (1,), generator=generator))
-        seed = 0 if seed is None else int(seed)
+        seed = inputs.check_seed(0 if seed is None else seed)
+        candidates = inputs.check_candidates(candidates)
         if isinstance(image, (list, tuple)):
             if not isinstance(mask, (list, tuple)) or len(mask) != len(image):
                 raise ValueError("a list of photos needs a list of masks of the same length")
-            boxes = list(box) if isinstance(box, (list, tuple)) else [box] * len(image)
+            one_box = box is None or isinstance(box, (Box, str)) or (isinstance(box, tuple) and len(box) == 4
+                                                                      and all(isinstance(v, int) for v in box))
+            boxes = [inputs.as_box(b) for b in ([box] * len(image) if one_box else list(box))]
             if len(boxes) != len(image):
                 raise ValueError(f"{len(boxes)} boxes for {len(image)} photos")
             prepared = []
@@ -122,7 +126,7 @@ class Pipeline:
                 except ValueError as exc:
                     raise type(exc)(f"photo {i}: {exc}") from None
             return self.run(prepared, candidates, seed, range(index, index + len(prepared)))
-        return self.run([self.prepare(image, mask, box, crop)], candidates, seed, [index])[0]
+        return self.run([self.prepare(image, mask, inputs.as_box(box), crop)], candidates, seed, [index])[0]
 
     def __repr__(self) -> str:
         return f"Pipeline(method={self.name!r})"

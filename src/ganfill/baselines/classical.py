@@ -57,6 +57,8 @@ class Biharmonic(InpaintMethod):
 
     description = "scikit-image's biharmonic inpainting"
     speed = "medium"
+    # a sparse solve over the hole: 33 s and 3 GB for a 700 x 700 hole in a 1,024-px photo
+    bounded_cost = False
     # skimage solves each hole on its bounding box and a 2-pixel neighbourhood
     context = 8
 

@@ -17,6 +17,9 @@ import numpy as np
 FACE_SCALE = 0.85
 #: the crop side / hole side when the crop is taken around the hole (the centre hole's framing)
 HOLE_SCALE = 2.0
+#: a box's coordinates and sides lie within this many pixels (well above any photo's side, and
+#: small enough that no arithmetic on them overflows a float)
+MAX_BOX_SIDE = 1_000_000
 
 
 @dataclass(frozen=True)
@@ -28,16 +31,23 @@ class Box:
     w: int
     h: int
 
+    def __post_init__(self):
+        if any(isinstance(v, bool) or not isinstance(v, (int, np.integer)) for v in (self.x, self.y, self.w, self.h)):
+            raise TypeError(f"a box is four whole numbers x, y, w, h, got {quote((self.x, self.y, self.w, self.h))}")
+        if self.w <= 0 or self.h <= 0:
+            raise ValueError(f"a box needs a positive width and height, got {quote(str(self))}")
+        if max(abs(self.x), abs(self.y), self.w, self.h) > MAX_BOX_SIDE:
+            raise ValueError(f"a box's x, y, w and h must lie within {MAX_BOX_SIDE:,} pixels, got {quote(str(self))}")
+
     @classmethod
     def parse(cls, text: str) -> "Box":
         """``"x,y,w,h"`` -> Box, with a one-line error on anything else."""
         parts = text.replace(" ", "").split(",")
-        if len(parts) != 4 or not all(p.lstrip("-").isdigit() for p in parts):
-            raise ValueError(f"a box is x,y,w,h in whole pixels, got {text!r}")
-        x, y, w, h = map(int, parts)
-        if w <= 0 or h <= 0:
-            raise ValueError(f"a box needs a positive width and height, got {text!r}")
-        return cls(x, y, w, h)
+        if len(parts) != 4 or not all(p.lstrip("-").isascii() and p.lstrip("-").isdecimal() and len(p) <= 8 for p in parts):
+            if len(parts) == 4 and all(p.lstrip("-").isascii() and p.lstrip("-").isdecimal() for p in parts):
+                raise ValueError(f"a box's x, y, w and h must lie within {MAX_BOX_SIDE:,} pixels, got {quote(text)}")
+            raise ValueError(f"a box is x,y,w,h in whole pixels, got {quote(text)}")
+        return cls(*map(int, parts))
 
     def square(self, scale: float = 1.0) -> "Box":
         """The square of side ``scale · max(w, h)`` with the same centre."""
@@ -54,6 +64,12 @@ class Box:
 
     def __str__(self) -> str:
         return f"{self.x},{self.y},{self.w},{self.h}"
+
+
+def quote(value, limit: int = 40) -> str:
+    """``repr`` of a user's value cut to a short prefix: an error message is never larger than its input."""
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit] + f"... ({len(text):,} characters)"
 
 
 #: tried in turn until one finds a face: (cascade file, minNeighbors).  On 300 aligned CelebA

@@ -46,6 +46,9 @@ class InpaintMethod:
     #: "fast" (well under a second per photo on a CPU), "medium" (about a second) or "slow"
     #: (tens of seconds): measured in docs/results.md, shown by ``ganfill methods``
     speed: str = "fast"
+    #: whether its time and memory are bounded whatever the photo and hole (the others are off on
+    #: a server unless its operator turns them on)
+    bounded_cost: bool = True
     #: for a full-size method, how many pixels around the hole it reads (None: the whole image);
     #: the photo path then runs it on that window only, so a wide photo costs the hole's size
     context: int | None = None

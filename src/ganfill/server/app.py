@@ -7,101 +7,94 @@ One engine behind both: a :class:`ganfill.Pipeline` with a registry method, the 
   large read or written), slow headers and slow bodies are cut off (408), idle connections
   closed (server/limits.py); uploads are decoded from bytes: no path on this machine ever comes
   from a request;
-* the default method is loaded at start-up, and each method once: the loaded models are a fixed
-  set whatever the requests ask (the seed is per call);
-* the work runs on a fixed pool of workers behind a bounded queue: when it is full a request gets
-  503 at once instead of waiting, and a request that takes too long gets 504;
-* every bad input is a 4xx with a JSON ``{"detail": "..."}`` message.
+* the default method is loaded at start-up, and each method once per worker: the loaded models
+  are a fixed set whatever the requests ask (the seed is per call);
+* the work runs in worker processes (server/workers.py) behind a bounded queue: when it is full a
+  request gets 503 at once instead of waiting; a request past its time limit (504), past the
+  worker's memory limit (413), or whose client went away has its worker process killed, so no
+  abandoned work holds a worker;
+* methods whose time or memory is not bounded by the photo (``lsgan-yeh``'s 1,500-step search,
+  ``biharmonic``'s dense solve) are off unless the operator turns them on, and at most
+  ``workers - 1`` slow requests run at once, so that normal requests are answered beside them;
+* every bad input is a 4xx with a JSON ``{"detail": "..."}`` message of one short line; a form
+  field sent twice is refused.
 """
 
 from __future__ import annotations
 
 import asyncio
 import base64
-import io
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 from fastapi import FastAPI, File, Form, HTTPException, Request, UploadFile
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, Response
-from PIL import Image
 
-from ..methods import DEFAULT_METHOD
+from .. import inputs
+from .config import ServerConfig
 
 STATIC = Path(__file__).resolve().parent / "static"
-MAX_CANDIDATES = 8
-
-
-@dataclass
-class ServerConfig:
-    method: str = DEFAULT_METHOD    # the default method of a request
-    device: str = "auto"            # as ganfill inpaint: a CUDA GPU if there is one
-    max_upload_mb: float = 20.0     # per request: the image and the mask together
-    max_queue: int = 8              # requests running or waiting; more get 503
-    workers: int = 1                # requests computed at once
-    timeout_s: float = 120.0        # a request that waits and runs longer gets 504
-    header_timeout_s: float = 10.0  # a request's headers must be complete within this (else 408, closed)
-    body_timeout_s: float = 120.0   # the whole body within this (408)
-    chunk_timeout_s: float = 15.0   # and no pause between body chunks longer than this (408)
-    keep_alive_s: int = 5           # an idle kept-alive connection is closed after this
-    warm_up: bool = True            # load the default method at start-up, not at the first request
-
-    @property
-    def max_body(self) -> int:
-        """The most body bytes a request may send: the upload limit for the two files together, and
-        64 KiB for the form fields and multipart boundaries.  A per-request limit (not per file)
-        bounds what one request can make the server read, whatever the number of parts."""
-        return int(self.max_upload_mb * 2**20) + 64 * 1024
+FORM_FIELDS = ("image", "mask", "method", "candidates", "seed", "box", "crop", "format")
 
 
 class Engine:
-    """Registry methods, each built once, and a bounded pool that runs the work."""
+    """The methods this server offers, the worker processes that run them, and the queue."""
 
     def __init__(self, config: ServerConfig):
+        from ..methods import method_class, method_names
+
         self.config = config
-        self.pool = ThreadPoolExecutor(max_workers=config.workers, thread_name_prefix="ganfill")
-        self._methods: dict[str, object] = {}
+        for name in (config.method, *config.enable):
+            method_class(name)                      # an unknown name fails at start-up
+        #: the methods a request may ask for: every one of bounded cost, and those turned on
+        self.offered = [n for n in method_names() if method_class(n).bounded_cost or n in config.enable]
+        if config.method not in self.offered:
+            self.offered.insert(0, config.method)
+        self.slow = {n for n in self.offered if method_class(n).speed == "slow" or not method_class(n).bounded_cost}
+        self.workers = _worker_pool(config)
+        # Threads only wait on worker processes; one per worker, so a waiting job never blocks another.
+        self.threads = ThreadPoolExecutor(max_workers=config.workers, thread_name_prefix="ganfill")
         self._lock = threading.Lock()
         self._pending = 0
-
-    def method(self, name: str):
-        """The method called ``name``, loaded once (as a :class:`ganfill.Pipeline` would load it):
-        the seed is given per call, so the set of loaded models is bounded by the registry,
-        whatever the requests ask."""
-        from ..methods import method_options
-        from ..pipeline import Pipeline
-
-        method_options(name)                 # ValueError for an unknown name
-        with self._lock:
-            if name not in self._methods:
-                self._methods[name] = Pipeline.from_pretrained(name, device=self.config.device).method
-            return self._methods[name]
+        self._slow_running = 0
 
     def loaded(self) -> list[str]:
-        with self._lock:
-            return list(self._methods)
+        return self.workers.loaded()
 
-    def try_enter(self) -> bool:
+    def check_method(self, name: str) -> None:
+        from ..methods import method_class
+
+        method_class(name)                          # ValueError (400) for an unknown name
+        if name not in self.offered:
+            raise HTTPException(403, f"method {name!r} is off on this server: its time or memory grows with "
+                                     f"the request; its operator can turn it on (ganfill serve --enable {name})")
+
+    def try_enter(self, method: str) -> bool:
         with self._lock:
             if self._pending >= self.config.max_queue:
                 return False
+            if method in self.slow:
+                if self._slow_running >= max(1, self.config.workers - 1):
+                    return False
+                self._slow_running += 1
             self._pending += 1
             return True
 
-    def leave(self) -> None:
+    def leave(self, method: str) -> None:
         with self._lock:
             self._pending -= 1
+            if method in self.slow:
+                self._slow_running -= 1
 
 
-def _png(array: np.ndarray, icc: bytes | None = None) -> bytes:
-    """PNG bytes; with the photo's ICC profile, since the pixels are in the photo's own colours."""
-    buf = io.BytesIO()
-    Image.fromarray(array).save(buf, format="PNG", **({"icc_profile": icc} if icc else {}))
-    return buf.getvalue()
+def _worker_pool(config: ServerConfig):
+    from .workers import WorkerPool
+
+    return WorkerPool(config.workers, config.device, config.max_memory_mb, config.worker_threads)
 
 
 async def _read_limited(upload: UploadFile, limit: int, what: str) -> bytes:
@@ -111,8 +104,34 @@ async def _read_limited(upload: UploadFile, limit: int, what: str) -> bytes:
     return data
 
 
+def _form_int(text: str, name: str) -> int:
+    """A whole number from a form field (a short run of digits), for the checks of :mod:`ganfill.inputs`."""
+    text = text.strip()
+    if not (text.lstrip("-").isascii() and text.lstrip("-").isdecimal() and len(text) <= 20):
+        raise ValueError(f"{name} must be a whole number, got {inputs.quote(text)}")
+    return int(text)
+
+
+def _options(method: str | None, candidates: str, seed: str, box: str | None, crop: str, format: str,
+             default_method: str) -> dict:
+    """The form's options, checked as the CLI and Python check them; HTTPException 422 when bad."""
+    try:
+        if format not in ("png", "json"):
+            raise ValueError(f"format must be png or json, got {inputs.quote(format)}")
+        if crop not in ("face", "hole"):
+            raise ValueError(f"crop must be face or hole, got {inputs.quote(crop)}")
+        parsed_box = inputs.as_box(box) if box else None
+        return {"method": method or default_method,
+                "candidates": inputs.check_candidates(_form_int(candidates, "candidates")),
+                "seed": inputs.check_seed(_form_int(seed, "seed")),
+                "box": str(parsed_box) if parsed_box else None, "crop": crop}
+    except (ValueError, TypeError) as exc:
+        raise HTTPException(422, str(exc)) from None
+
+
 def create_app(config: ServerConfig | None = None) -> FastAPI:
     from .limits import RequestLimits
+    from .workers import Job, WorkFailed
 
     config = config or ServerConfig()
     engine = Engine(config)
@@ -121,9 +140,11 @@ def create_app(config: ServerConfig | None = None) -> FastAPI:
     async def lifespan(app):
         if config.warm_up:
             # Loading the weights takes seconds: do it before the first request, not during it.
-            await asyncio.get_running_loop().run_in_executor(engine.pool, engine.method, config.method)
+            await asyncio.get_running_loop().run_in_executor(
+                None, engine.workers.warm_up, config.method, time.monotonic() + 600)
         yield
-        engine.pool.shutdown(wait=False, cancel_futures=True)
+        engine.threads.shutdown(wait=False, cancel_futures=True)
+        engine.workers.close()
 
     app = FastAPI(title="ganfill", version=_version(), lifespan=lifespan,
                   description="Fill holes in face photos with an LSGAN prior and an autoencoder refiner. "
@@ -138,7 +159,14 @@ def create_app(config: ServerConfig | None = None) -> FastAPI:
 
     @app.exception_handler(ValueError)
     async def bad_input(request: Request, exc: ValueError):
-        return JSONResponse({"detail": str(exc).splitlines()[0] if str(exc) else "bad input"}, status_code=400)
+        return JSONResponse({"detail": _short_line(exc)}, status_code=400)
+
+    @app.exception_handler(RequestValidationError)
+    async def bad_form(request: Request, exc: RequestValidationError):
+        # FastAPI's own answer echoes every bad value in full: a 1 MB field gave a 2 MB answer.
+        first = exc.errors()[0] if exc.errors() else {}
+        where = ".".join(str(p) for p in first.get("loc", ())[1:]) or "the request"
+        return JSONResponse({"detail": f"{where}: {first.get('msg', 'invalid')}"[:200]}, status_code=422)
 
     @app.get("/", include_in_schema=False)
     def page():
@@ -146,43 +174,52 @@ def create_app(config: ServerConfig | None = None) -> FastAPI:
 
     @app.get("/api/methods")
     def methods() -> dict:
-        """The method names, the default first."""
-        from ..methods import method_names
-
-        names = method_names()
-        return {"default": config.method, "methods": [config.method] + [n for n in names if n != config.method]}
+        """The methods this server offers (the default first) and the most candidates a request may ask."""
+        offered = [config.method] + [n for n in engine.offered if n != config.method]
+        return {"default": config.method, "methods": offered, "max_candidates": inputs.MAX_CANDIDATES}
 
     @app.post("/api/inpaint", responses={200: {"content": {"image/png": {}, "application/json": {}}}})
-    async def inpaint(image: UploadFile = File(..., description="the photo: PNG, JPEG, WebP, any size"),
+    async def inpaint(request: Request,
+                      image: UploadFile = File(..., description="the photo: PNG, JPEG, WebP, any size"),
                       mask: UploadFile = File(..., description="the hole: white / nonzero = hole; resized "
                                                                "(nearest) if its size differs"),
                       method: str = Form(None, description="a method of /api/methods (default: the server's)"),
-                      candidates: int = Form(1, description=f"K results, 1 to {MAX_CANDIDATES}"),
-                      seed: int = Form(0),
+                      candidates: str = Form("1", description=f"K results, 1 to {inputs.MAX_CANDIDATES}"),
+                      seed: str = Form("0", description="0 to 2**63 - 1"),
                       box: str = Form(None, description="x,y,w,h of the face, instead of detecting it"),
                       crop: str = Form("face", description="face or hole"),
                       format: str = Form("png", description="png: the best result as a PNG; json: all K "
                                                             "as data URLs")):
         """Fill the hole of ``image`` where ``mask`` is white.  Returns a PNG (or JSON with K PNGs)."""
-        if not 1 <= candidates <= MAX_CANDIDATES:
-            raise HTTPException(422, f"candidates must be 1 to {MAX_CANDIDATES}")
-        if format not in ("png", "json"):
-            raise HTTPException(422, "format must be png or json")
+        form = await request.form()         # already parsed for the parameters: no second read
+        for name in FORM_FIELDS:
+            if len(form.getlist(name)) > 1:
+                raise HTTPException(422, f"the form field {name!r} was sent more than once")
+        options = _options(method, candidates, seed, box, crop, format, config.method)
+        engine.check_method(options["method"])
         limit = int(config.max_upload_mb * 2**20)
-        image_bytes = await _read_limited(image, limit, "the image")
-        mask_bytes = await _read_limited(mask, limit, "the mask")
-        if not engine.try_enter():
+        job = Job(await _read_limited(image, limit, "the image"), await _read_limited(mask, limit, "the mask"),
+                  **options)
+        if not engine.try_enter(job.method):
             raise HTTPException(503, "the server is busy; try again shortly", headers={"Retry-After": "5"})
-        # The slot is freed when the work ends, not when the request gives up on it: a timed-out
-        # job still occupies a worker until it finishes.
-        work = engine.pool.submit(_inpaint_bytes, engine, image_bytes, mask_bytes, method or config.method,
-                                  candidates, seed, box, crop)
-        work.add_done_callback(lambda _: engine.leave())
+        loop = asyncio.get_running_loop()
+        deadline = time.monotonic() + config.timeout_s
+        cancelled = threading.Event()
+        work = loop.run_in_executor(engine.threads, engine.workers.run, ("fill", job), deadline, cancelled)
+        work.add_done_callback(lambda _: engine.leave(job.method))
         try:
-            result = await asyncio.wait_for(asyncio.wrap_future(work), config.timeout_s)
-        except asyncio.TimeoutError:
-            raise HTTPException(504, f"inpainting took longer than {config.timeout_s:g} s") from None
-        images, info = result
+            while not work.done():
+                # A client that went away no longer needs the work: its worker is stopped.
+                await asyncio.wait({work}, timeout=0.25)
+                if not work.done() and await request.is_disconnected():
+                    cancelled.set()
+            images, info = await work
+        except WorkFailed as exc:
+            detail = exc.detail or f"inpainting took longer than {config.timeout_s:g} s"
+            raise HTTPException(exc.status, detail) from None
+        except asyncio.CancelledError:
+            cancelled.set()
+            raise
         headers = {"X-Ganfill-Method": info["method"], "X-Ganfill-Crop": info["source"],
                    **({"X-Ganfill-Box": info["box"]} if info["box"] else {})}
         if format == "json":
@@ -193,23 +230,9 @@ def create_app(config: ServerConfig | None = None) -> FastAPI:
     return app
 
 
-def _inpaint_bytes(engine: Engine, image_bytes: bytes, mask_bytes: bytes, method: str, candidates: int,
-                   seed: int, box: str | None, crop: str) -> tuple[list[bytes], dict]:
-    """The work of one request, on a worker thread; raises ValueError for bad input."""
-    from ..data import load_mask, load_photo, resize_mask
-    from ..data.faces import Box
-    from ..pipeline import Pipeline
-
-    photo = load_photo(image_bytes, "image")
-    hole = load_mask(mask_bytes, label="mask")
-    h, w = photo.rgb.shape[:2]
-    if hole.shape != (h, w):
-        hole = resize_mask(hole, (h, w))
-    # The loaded method in a pipeline for this call (a pipeline holds no state of its own).
-    done = Pipeline(engine.method(method))(photo.rgb, hole, candidates, seed=seed,
-                                           box=Box.parse(box) if box else None, crop=crop)
-    images = [_png(photo.with_fill(result, hole), photo.icc) for result in done.images]
-    return images, {"method": method, "source": done.source, "box": str(done.box) if done.box else None}
+def _short_line(exc: BaseException) -> str:
+    line = str(exc).splitlines()[0] if str(exc) else "bad input"
+    return line if len(line) <= 300 else line[:300] + "..."
 
 
 def uvicorn_config(app: FastAPI, host: str = "127.0.0.1", port: int = 8000, **options):
