@@ -9,6 +9,7 @@ another face at 64 px, as the model's answer would be, scaled back up by the pho
 
 from __future__ import annotations
 
+import argparse
 import importlib
 import time
 
@@ -18,6 +19,8 @@ import numpy as np
 from ganfill.data import default_data_root, load_image
 from ganfill.data.faces import Box
 from ganfill.photo import _paste_back, _upscaled, _window
+
+argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter).parse_args()
 
 # the module (ganfill.inpaint exports a function of the same name)
 blend_module = importlib.import_module("ganfill.inpaint.blend")

@@ -1,17 +1,19 @@
 #!/usr/bin/env bash
 # The photo refiner's loss-weight sweep on one GPU: several fine-tunes of the shipped refiner-wild
-# side by side (one small U-Net leaves most of an H100/H200 idle), each on a wall-time budget.
+# side by side (one small U-Net leaves most of a datacenter GPU idle), each on a wall-time budget.
 #
-#   OUT=/some/folder DEVICE=cuda MINUTES=6 bash scripts/device_photo_refiner.sh    # the real run
+#   OUT=/some/folder DEVICE=cuda MINUTES=7 bash scripts/device_photo_refiner.sh    # the sweep
 #   OUT=/tmp/smoke DEVICE=cpu MINUTES=0.2 RUNS="a:2:0.05:3e-4:0" BATCH=4 \
 #       SHARES=/tmp/smoke.zip bash scripts/device_photo_refiner.sh                    # a smoke test
 #
-# RUNS: NAME:SSIM-WEIGHT:ADV-WEIGHT:LR:SEARCH-ITERATIONS, one train_photo_refiner.py each.
-# Data: zip files of celeba-wild/train JPEGs (.devdata/wild-*.zip, stored, not compressed: a GPU machine sees only the
-# repository, and one call carries at most 64 MiB, so the faces come in shares over two calls and
-# are unpacked into $DATA, which a warm machine keeps; scripts/pack_wild_shares.py makes them).
-# Validation faces in them are only looked at.
-# Every EVERY seconds (45) each run's latest checkpoint is exported to $OUT, so a run cut short still returns.
+# RUNS: NAME:SSIM-WEIGHT:ADV-WEIGHT:LR:SEARCH-ITERATIONS, one train_photo_refiner.py each; run again
+# with the same RUN folder, every run resumes from its checkpoint.
+# Data: zip files of celeba-wild/train JPEGs (SHARES, default .devdata/wild-*.zip, stored, not
+# compressed; scripts/pack_wild_shares.py makes them), unpacked into $DATA: the GPU machine needs
+# only the repository and these files. Validation faces in them are only looked at.
+# Every EVERY seconds (45) each run's latest checkpoint is exported to $OUT as fp16 weights, with
+# the logs and each run's last glimpse, so a run cut short still brings back what it learned.
+case "${1:-}" in -h|--help) sed -n '2,/^[^#]/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0;; esac   # the comment above
 set -u
 OUT=${OUT:?set OUT to the folder for the results}
 DEVICE=${DEVICE:-cuda}
@@ -41,8 +43,7 @@ export_all() {   # each run's latest checkpoint, as shippable fp16 weights, into
         $PY -c "import sys; from ganfill.weights import export_photo_refiner as e; e(sys.argv[1], sys.argv[2])" \
             "$RUN/$name/checkpoint.safetensors" "$OUT/.$name.tmp" 2>/dev/null && mv "$OUT/.$name.tmp" "$OUT/$name.safetensors"
     done
-    # the logs and each run's last glimpse: every glimpse, or a checkpoint's temp file, would
-    # outgrow the 16 MB a returned file may have
+    # the logs and each run's last glimpse only: small enough to copy back at every interval
     (cd "$RUN" && { ls ./*.log ./*/log.jsonl 2>/dev/null
                     for d in ./*/glimpses; do ls "$d"/epoch-*.png 2>/dev/null | tail -n 1; done; } | tar -czf - -T -) \
         > "$OUT/.logs.tmp" && mv "$OUT/.logs.tmp" "$OUT/logs.tar.gz"

@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
-# Every model of ganfill trained in one GPU session, stage by stage, each on a wall-time budget.
+# Every model of ganfill's 64-px protocol trained on one GPU, stage by stage, each on a wall-time
+# budget, then scored there.
 #
 #   OUT=/some/folder DEVICE=cuda bash scripts/device_train.sh      # the real run (docs/training.md)
 #   OUT=/tmp/smoke DEVICE=cpu SCALE=0.02 bash scripts/device_train.sh   # a smoke test of the script
 #
 # Each stage's weights are copied to $OUT as soon as they exist, so a run cut short still returns
 # whatever finished.  A stage that fails is reported and the next one goes on, with the shipped
-# weights standing in for the missing ones.  Data: .devdata/celeba.tar.gz (celeba/train, celeba/test
-# from ../shared), since a GPU machine sees only the repository.
+# weights standing in for the missing ones.  Data: .devdata/celeba.tar.gz, packed beforehand with
+#   tar -C ../shared/data -czf .devdata/celeba.tar.gz celeba/train celeba/test
+case "${1:-}" in -h|--help) sed -n '2,/^[^#]/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0;; esac   # the comment above
 set -u
 OUT=${OUT:?set OUT to the folder for the results}
 DEVICE=${DEVICE:-cuda}

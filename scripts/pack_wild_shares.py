@@ -1,6 +1,6 @@
 """Pack celeba-wild/train for a GPU machine: shares of the training faces as stored (uncompressed)
-zips of their JPEG bytes, each under a byte budget, since one device call carries at most 64 MiB
-together with the repository (scripts/device_photo_refiner.sh unpacks them).
+zips of their JPEG bytes, each under a byte budget, for a machine that takes its data in pieces of a
+bounded size (scripts/device_photo_refiner.sh unpacks them).
 
     python scripts/pack_wild_shares.py --shares 2 --budget-mb 46.3 -o .devdata
 
@@ -18,7 +18,7 @@ from ganfill.data import WILD_VALIDATION, default_data_root
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser()
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--shares", type=int, default=2)
     ap.add_argument("--budget-mb", type=float, default=46.3, help="the most bytes of one zip, in MB (1e6)")
     ap.add_argument("-o", "--out", type=Path, default=Path(".devdata"))

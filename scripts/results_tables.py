@@ -113,9 +113,11 @@ def wild_tables() -> str:
 
 
 if __name__ == "__main__":
-    import sys
+    import argparse
 
-    if sys.argv[1:] == ["wild"]:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("which", nargs="?", choices=["wild"], help="the 256-px tables instead of the 64-px ones")
+    if ap.parse_args().which == "wild":
         print(wild_tables())
     else:
         for kind in ("center", "free", "box", "half"):
