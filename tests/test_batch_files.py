@@ -1,4 +1,4 @@
-"""Folder mode's output names and interruptions (issue 14, items 4 and 5): two inputs that would
+"""Folder mode's output names and interruptions: two inputs that would
 write the same file get distinct names, decided before any work; a file no decoder can read is
 one line and the batch goes on; SIGTERM leaves no temp file behind."""
 

@@ -1,4 +1,4 @@
-"""Colour profiles and metadata of written photos (issue 14, item 6): an ICC photo is converted to
+"""Colour profiles and metadata of written photos: an ICC photo is converted to
 sRGB for the model and written back in its own profile, outside the hole byte-identical; EXIF,
 DPI and the profile are kept; WebP is lossless; RGBA to JPEG is composited on white, with a warning."""
 

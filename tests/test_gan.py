@@ -80,7 +80,7 @@ def test_paper_config_channel_table():
 
 def test_one_octave_up_the_generator_gains_a_64_wide_stage_at_128_px(tmp_path):
     config = GAN_PRESETS["paper-128"]
-    assert config.generator.channels() == (1024, 512, 256, 128, 64)       # issue 12's table
+    assert config.generator.channels() == (1024, 512, 256, 128, 64)       # the thesis's G, one stage deeper
     G, D = Generator(config.generator).eval(), Discriminator(config.discriminator).eval()
     assert [m.out_channels for m in _convs(G, nn.ConvTranspose2d)] == [1024, 512, 256, 128, 64, 3]
     assert [m.out_channels for m in _convs(D, nn.Conv2d)] == [32, 64, 128, 256, 512, 1]

@@ -1,4 +1,4 @@
-"""The photo-scale refiner's recipe (issue 12): the 64-px LSGAN's completion scaled up to 128 px,
+"""The photo-scale refiner's recipe: the 64-px LSGAN's completion scaled up to 128 px,
 a refiner at 128 px, and a patch discriminator trained with it (least squares)."""
 
 from __future__ import annotations

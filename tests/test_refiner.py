@@ -354,7 +354,7 @@ def test_cli_refiner_errors_are_one_line(tiny_gan, tmp_path, capsys):
     assert not (tmp_path / "r.safetensors").exists()
 
 
-# ---------------------------------------------------------------- session 2: paste input, SSIM, init, flip
+# ---------------------------------------------------------------- paste input, SSIM, init, flip
 
 def test_the_paste_completer_feeds_training_exactly_what_inference_feeds(truth, masks):
     """Training makes the refiner's input on tensors; lsgan+ae makes it through uint8 arrays."""

@@ -1,4 +1,4 @@
-"""The server's limits while a request arrives (issue 14, item 2), against a real uvicorn on loopback:
+"""The server's limits while a request arrives, against a real uvicorn on loopback:
 the body is counted as it is read and refused past the limit (413, nothing large read), slow or
 idle clients are cut off (408 / closed), and the default method is loaded at start-up."""
 

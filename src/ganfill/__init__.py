@@ -3,7 +3,8 @@
 Conventions used everywhere in the package (written down once, here):
 
 * Images are RGB.  At the file / user boundary they are ``uint8`` arrays of shape ``(H, W, 3)``;
-  inside the networks they are float tensors of shape ``(N, 3, 64, 64)`` in ``[-1, 1]``.
+  inside the networks they are float tensors of shape ``(N, 3, S, S)`` in ``[-1, 1]``, ``S`` the
+  model's side (64 for the thesis's models, 128 for the default's photo refiner).
 * Masks are ``(H, W)`` arrays (or ``(N, 1, H, W)`` tensors) where **1 / white / nonzero = hole**,
   the pixels to fill, and 0 / black = known pixels that are kept exactly, as in OpenCV,
   LaMa, IOPaint and diffusers.  Mask image files are thresholded at 127.

@@ -1,15 +1,19 @@
 """Inpainting real photos of any size with any method of the registry.
 
-The learned methods work on 64x64 face crops, so for them a photo goes through three steps, each
+The learned methods work on face crops of a fixed side (``fixed_size``: 128 px for the default
+``lsgan+ae-wild``, 64 px for the thesis's methods), so for them a photo goes through three steps, each
 its own function so that one photo (:func:`inpaint_photo`) and a batch (:func:`inpaint_photos`,
 behind :class:`ganfill.Pipeline`) run the same code:
 
 1. :func:`prepare_photo`: the crop: the square around the detected face (``crop="face"``), around
    the hole (``crop="hole"``), or a given ``box``; widened if needed so that it holds the whole
-   hole; resized to 64x64 (area averaging; a 64x64 pixel is hole if any of its photo pixels is);
-2. the method, on the 64x64 crops of every photo of a batch at once, K candidates each;
-3. :func:`paste_back`: each candidate scaled back up (bicubic, over the hole's window only) and
-   Poisson-blended into the hole of the full-size photo, so the seam follows the photo's colours.
+   hole; resized to the method's side (area averaging; a pixel there is hole if any of its photo
+   pixels is);
+2. the method, on the crops of every photo of a batch at once, K candidates each;
+3. :func:`paste_back`: each candidate scaled back up (bicubic, over the hole's window only), with
+   the photo's own fine detail added where the method's ``adds_detail`` (or ``detail``) says so
+   (:mod:`ganfill.inpaint.detail`), and Poisson-blended into the hole of the full-size photo, so
+   the seam follows the photo's colours.
 
 Classical methods (``telea``, ...) work at any size and run on the whole photo directly.  In
 every case only hole pixels change: outside the mask the result is the input, byte for byte.
@@ -164,8 +168,8 @@ class PreparedPhoto:
     mask: np.ndarray                # bool (H, W), True = hole
     box: Box | None = None          # the square the model sees (None: no crop)
     source: str = "full-size"       # as PhotoResult.source
-    face: np.ndarray | None = None  # uint8 (64, 64, 3): the crop at the model's size
-    hole: np.ndarray | None = None  # bool (64, 64): its hole
+    face: np.ndarray | None = None  # uint8 (S, S, 3): the crop at the model's side S
+    hole: np.ndarray | None = None  # bool (S, S): its hole
 
 
 def prepare_photo(image, mask, method: InpaintMethod, box: Box | None = None, crop: str = "face"

@@ -29,8 +29,8 @@ def image_seeds(seed: int, start: int, n: int) -> list[int]:
 
 
 class InpaintMethod:
-    """Fills holes in RGB images: 64x64 faces for the learned methods (``fixed_size``), any size
-    for the classical ones.
+    """Fills holes in RGB images: faces of a fixed side for the learned methods (``fixed_size``: 64,
+    or 128 for ``lsgan+ae-wild``), any size for the classical ones.
 
     Subclasses implement :meth:`inpaint_one` (deterministic, one image) or :meth:`fill` (a batch,
     K candidates, one seed per image).  Every method returns the known pixels exactly as given.

@@ -1,6 +1,6 @@
 """Detail above the model's size: contextual residual aggregation (Yi et al., CVPR 2020).
 
-A learned method fills an ``S x S`` crop (64 px); a face crop of ``B`` photo pixels gets that fill
+A learned method fills an ``S x S`` crop (64 or 128 px); a face crop of ``B`` photo pixels gets that fill
 scaled up ``s = B / S`` times, a soft patch.  The photo itself holds the missing octaves around the
 hole: the *residual* ``crop - upsample(downsample(crop))`` of its known pixels.  Yi et al. copy that
 residual into the hole, each hole position taking the attention-weighted mix of the known

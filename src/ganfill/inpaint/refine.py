@@ -8,7 +8,7 @@
   (``refiner-ae-only.safetensors``).
 * ``lsgan+ae-wild``: the joint model one octave up, for photos: the LSGAN's completion made at
   64 px, scaled to 128 px and pasted into the hole, then a U-Net refiner at 128 px trained on
-  in-the-wild faces with a patch discriminator (``refiner-wild.safetensors``, issue 12).
+  in-the-wild faces with a patch discriminator (``refiner-wild.safetensors``).
 
 Every method returns the known pixels exactly as given (the refiner composites, and the
 :class:`~ganfill.methods.InpaintMethod` base enforces it again).
@@ -163,7 +163,7 @@ class WildRefineMethod(InpaintMethod):
                    "faces against a patch discriminator")
     refiner_file = "refiner-wild.safetensors"
     # The refiner's last skip is at half its size and the photo is larger still: the top octaves
-    # come from the photo (docs/results.md, issue 12).
+    # come from the photo (docs/results.md, "Detail above the model's size").
     adds_detail = True
 
     def __init__(self, device: str = "cpu", iterations: int | None = None, lam: float | None = None,

@@ -183,7 +183,7 @@ GAN_PRESETS: dict[str, GANConfig] = {
     # The same shape at half width (512-256-128-64, i.e. DCGAN's ngf=64): twice the speed on a CPU.
     "half": GANConfig(GeneratorConfig(width=0.5), DiscriminatorConfig(width=1.0)),
     "quarter": GANConfig(GeneratorConfig(width=0.25), DiscriminatorConfig(width=0.5)),
-    # One octave up (issue 12): the generator 1024-512-256-128-64 at 4-8-16-32-64 px -> 128 x 128,
+    # One octave up: the generator 1024-512-256-128-64 at 4-8-16-32-64 px -> 128 x 128,
     # the discriminator with a 32-wide stage in front; for a GPU (docs/training.md).
     "paper-128": GANConfig(GeneratorConfig(width=1.0, dropout=0.1, size=128),
                            DiscriminatorConfig(width=1.0, size=128)),
