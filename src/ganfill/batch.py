@@ -9,13 +9,16 @@ written comes back to the caller (the CLI prints it).  Heavy modules are importe
 
 from __future__ import annotations
 
+import hashlib
+import os
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import UserError, one_line
 
-#: a folder is filled this many photos at a time (one model call for all their crops) ...
+#: a folder is filled this many photos at a time (one model call for all their crops): photos
+#: ``16 i .. 16 i + 15`` in file-name order, whoever runs them (see :func:`fill_batch`) ...
 BATCH_PHOTOS = 16
 #: ... and fewer when their pixels add up to more than this (one photo at the size limit)
 BATCH_PIXELS = 64_000_000
@@ -37,50 +40,86 @@ def check_output(path: Path) -> None:
         raise UserError(f"{path}: output must end in .png, .jpg or .webp")
 
 
-def check_options(image: Path, output: Path, mask: Path | None, mask_dir: Path | None, candidates: int = 1,
-                  box: str | None = None, seed: int = 0, crop: str = "face") -> tuple[bool, "Settings"]:
-    """The options' own errors, before any model is loaded -> (whether ``image`` is a folder, the
-    :class:`Settings` every photo is filled with; ``box``: ``X,Y,W,H`` or None to detect the face)."""
-    from .data.faces import Box
+def _same(a, b) -> bool:
+    """Whether two local paths name the same file or folder (by inode, so links count too)."""
+    if not (isinstance(a, Path) and isinstance(b, Path)):
+        return False
+    try:
+        return a.resolve() == b.resolve() or (a.exists() and b.exists() and os.path.samefile(a, b))
+    except OSError:
+        return False
 
-    if candidates < 1:
-        raise UserError("--candidates must be at least 1")
+
+def refuse_overwriting(image, output, mask, mask_dir, folder: bool, k: int) -> None:
+    """A UserError if the outputs would replace the input photo or a mask (or fill the input folder
+    with its own results), before any work: the photo a user asked to fill is never lost."""
+    hint = "; write elsewhere, or pass --overwrite to replace it"
+    if folder:
+        for what, path in (("the input folder", image), ("the mask folder", mask_dir)):
+            if _same(output, path):
+                raise UserError(f"{output}: the output folder is {what}{hint}")
+        return
+    for out in output_paths(output, k):
+        for what, path in (("the input photo", image), ("the mask", mask)):
+            if _same(out, path):
+                raise UserError(f"{out} is {what}{hint}")
+
+
+def check_options(image: Path, output: Path, mask: Path | None, mask_dir: Path | None, candidates: int = 1,
+                  box: str | None = None, seed: int = 0, crop: str = "face", is_dir=Path.is_dir,
+                  overwrite: bool = False) -> tuple[bool, "Settings"]:
+    """The options' own errors, before any model is loaded -> (whether ``image`` is a folder, the
+    :class:`Settings` every photo is filled with; ``box``: ``X,Y,W,H`` or None to detect the face;
+    ``is_dir``: whether a path is a folder, for folders that are not on this machine; ``overwrite``:
+    allow writing over the input photo or a mask)."""
+    from . import inputs
+
+    try:
+        candidates, seed = inputs.check_candidates(candidates), inputs.check_seed(seed)
+        parsed = inputs.as_box(box) if box else None
+    except (ValueError, TypeError) as exc:
+        raise UserError(str(exc)) from None
     if mask is None and mask_dir is None:
         raise UserError("give the hole with --mask MASK (or --mask-dir MDIR for a folder of images)")
     if mask is not None and mask_dir is not None:
         raise UserError("give either --mask or --mask-dir, not both")
-    folder = image.is_dir()
+    folder = is_dir(image)
     if mask_dir is not None and not folder:
         raise UserError("--mask-dir goes with a folder of images; for one image use --mask")
-    if mask_dir is not None and not mask_dir.is_dir():
+    if mask_dir is not None and not is_dir(mask_dir):
         raise UserError(f"{mask_dir}: no such folder")
     if output.suffix and folder:
         raise UserError(f"{output}: with a folder of images, -o names the output folder")
     if not folder:
         check_output(output)
-    parsed = Box.parse(box) if box else None
+    if not overwrite:
+        refuse_overwriting(image, output, mask, mask_dir, folder, candidates)
     if output.suffix.lower() in (".jpg", ".jpeg"):
         _say("warning: JPEG is lossy, so pixels outside the hole will not stay exactly as they were; "
              "write .png to keep them")
     return folder, Settings(candidates, seed, parsed, crop)
 
 
-def load_pipeline(method: str | None, device: str, iterations: int | None, detail: bool | None, candidates: int):
-    """The method, loaded once; an error for an option it does not take, or candidates it cannot give."""
-    from .methods import DEFAULT_METHOD, method_options
-    from .pipeline import Pipeline
+def check_method(method: str | None, iterations: int | None, candidates: int) -> str:
+    """The method's name; an error for an option it does not take, or candidates it cannot give
+    (before a whole folder fails file by file), without loading it."""
+    from .methods import DEFAULT_METHOD, method_class, method_options
 
     method = method or DEFAULT_METHOD
-    options = {"iterations": iterations}
-    accepted = method_options(method)
-    for key in ("iterations",):
-        if options[key] is not None and key not in accepted:
-            raise UserError(f"method {method!r} takes no --{key}")
-    pipe = Pipeline.from_pretrained(method, device=device, detail=detail,
-                                    **{k: v for k, v in options.items() if v is not None})
-    if candidates > 1 and not pipe.method.gives_candidates:   # before a whole folder fails file by file
+    if iterations is not None and "iterations" not in method_options(method):
+        raise UserError(f"method {method!r} takes no --iterations")
+    if candidates > 1 and not method_class(method).gives_candidates:
         raise UserError(f"method {method!r} gives a single answer; several candidates need an lsgan method")
-    return pipe
+    return method
+
+
+def load_pipeline(method: str | None, device: str, iterations: int | None, detail: bool | None, candidates: int):
+    """The method, checked (:func:`check_method`) and loaded once."""
+    from .pipeline import Pipeline
+
+    method = check_method(method, iterations, candidates)
+    return Pipeline.from_pretrained(method, device=device, detail=detail,
+                                    **({"iterations": iterations} if iterations is not None else {}))
 
 
 @dataclass
@@ -108,6 +147,13 @@ def _prepare_file(pipe, image_path: Path, mask_path: Path, settings: Settings):
     if prepared.source == "no hole":
         _say(f"{mask_path.name}: the mask has no hole; writing the image unchanged")
     return photo, mask, prepared
+
+
+def photo_index(name: str) -> int:
+    """The number a folder's photo is seeded from, with the command's seed: a hash of its name
+    (its path in the folder, ``/``-separated), so that its result depends on neither its place in
+    the folder nor the batch, worker or run that fills it."""
+    return int.from_bytes(hashlib.sha256(os.fsencode(name)).digest()[:8], "big") >> 1
 
 
 def _write_results(photo, mask, done, output: Path, k: int) -> list[Path]:
@@ -155,13 +201,14 @@ def batch_outputs(images: list[Path], root: Path, out_dir: Path, k: int) -> dict
     return outputs
 
 
-def mask_for(stem: str, mask_dir: Path) -> Path:
-    """The mask of the photo named ``stem`` in ``mask_dir``: ``stem.png`` first, then any image suffix."""
+def mask_for(stem: str, mask_dir: Path, is_file=Path.is_file) -> Path:
+    """The mask of the photo named ``stem`` in ``mask_dir``: ``stem.png`` first, then any image suffix
+    (``is_file``: whether a path is a file, for a folder that is not on this machine)."""
     from .data.dataset import IMAGE_SUFFIXES
 
     for suffix in (".png", *IMAGE_SUFFIXES):
         for candidate in (mask_dir / f"{stem}{suffix}", mask_dir / f"{stem}{suffix.upper()}"):
-            if candidate.is_file():
+            if is_file(candidate):
                 return candidate
     raise UserError(f"no mask named {stem}.png (or .jpg, ...) in {mask_dir}")
 
@@ -171,65 +218,100 @@ class FolderReport:
     written: int = 0
     total: int = 0
     failures: list[str] = field(default_factory=list)     # "relative/path: one-line error", in order
+    ignored: list[str] = field(default_factory=list)      # what the folder held that was not read, and why
 
     def summary(self, out_dir: Path) -> str:
         return (f"inpainted {self.written} of {self.total} images into {out_dir}"
                 + (f"; {len(self.failures)} failed:" if self.failures else ""))
 
 
-def fill_folder(pipe, folder: Path, out_dir: Path, mask: Path | None, mask_dir: Path | None,
-                settings: Settings, progress: bool = True) -> FolderReport:
-    """Fill every photo of ``folder`` (with ``mask`` for all, or each one's own in ``mask_dir``) into
-    ``out_dir``, BATCH_PHOTOS at a time; a file that fails is reported and the others go on."""
-    from tqdm import tqdm
+@dataclass
+class Job:
+    """One photo of a folder: its name (its path in the folder, ``/``-separated), its files, and
+    whether its output is to be written (False: it is there already; the photo still goes into its
+    batch, which must be the same as in a run that writes it)."""
+    name: str
+    image: Path
+    mask: Path
+    output: Path
+    write: bool = True
 
-    from .data import list_images
 
-    images = list_images(folder)
-    outputs = batch_outputs(images, folder, out_dir, settings.candidates)   # name clashes: before any work
-    report = FolderReport(total=len(images))
-    bar = tqdm(total=len(images), desc="inpainting", unit="image", disable=not progress, dynamic_ncols=True)
-    pending: list[tuple[int, Path, tuple]] = []     # (index in the folder, file, (photo, mask, prepared))
-    k, seed = settings.candidates, settings.seed
+def fill_batch(pipe, jobs: list[Job], settings: Settings) -> list[str | None]:
+    """Fill one batch of a folder -> each job's one-line error, or None.
 
-    def flush() -> None:
-        """Fill the pending photos with one model call, then write each; a failure is that file's."""
-        if not pending:
-            return
+    A batch is the photos of one BATCH_PHOTOS range of the folder, in order, whoever fills it (this
+    process or a Ray worker): a batched convolution may round a last bit differently in another
+    batch, so the same batches give the same bytes.  Photos that fail to load drop out; the rest
+    go to the model BATCH_PIXELS at a time, and a batch one photo spoils is run photo by photo."""
+    errors: list[str | None] = [None] * len(jobs)
+    loaded: list[tuple[int, tuple]] = []        # (place in jobs, (photo, mask, prepared))
+    for i, job in enumerate(jobs):
         try:
-            results = pipe.run([item[2][2] for item in pending], k, seed, [item[0] for item in pending])
+            loaded.append((i, _prepare_file(pipe, job.image, job.mask, settings)))
+        except (UserError, ValueError, OSError) as exc:
+            errors[i] = one_line(exc)
+    k, seed = settings.candidates, settings.seed
+    parts: list[list[tuple[int, tuple]]] = []
+    for item in loaded:
+        pixels = sum(it[1][0].rgb.shape[0] * it[1][0].rgb.shape[1] for it in parts[-1]) if parts else 0
+        if not parts or pixels + item[1][0].rgb.shape[0] * item[1][0].rgb.shape[1] > BATCH_PIXELS:
+            parts.append([])
+        parts[-1].append(item)
+    for part in parts:
+        if not any(jobs[i].write for i, _ in part):
+            continue
+        indices = [photo_index(jobs[i].name) for i, _ in part]
+        try:
+            results = pipe.run([item[1][2] for item in part], k, seed, indices)
         except ValueError:
             results = []         # one photo spoiled the batch: run each alone, so only it fails
-            for index, path, (_, _, prepared) in pending:
+            for (_, (_, _, prepared)), index in zip(part, indices):
                 try:
                     results.append(pipe.run([prepared], k, seed, [index])[0])
                 except ValueError as exc:
                     results.append(exc)
-        for (index, path, (photo, hole, _)), done in zip(pending, results):
+        for (i, (photo, hole, _)), done in zip(part, results):
+            if not jobs[i].write:
+                continue
             try:
                 if isinstance(done, Exception):
                     raise done
-                _write_results(photo, hole, done, outputs[path], k)
-                report.written += 1
+                _write_results(photo, hole, done, jobs[i].output, k)
             except (UserError, ValueError, OSError) as exc:
-                report.failures.append(f"{path.relative_to(folder)}: {one_line(exc)}")
-        bar.update(len(pending))
-        pending.clear()
+                errors[i] = one_line(exc)
+    return errors
 
-    for index, path in enumerate(images):
-        rel = path.relative_to(folder)
-        try:
-            mask_path = mask if mask is not None else mask_for(path.stem, mask_dir / rel.parent)
-            loaded = _prepare_file(pipe, path, mask_path, settings)
-        except (UserError, ValueError, OSError) as exc:
-            report.failures.append(f"{rel}: {one_line(exc)}")
-            bar.update(1)
-            continue
-        if pending and (len(pending) >= BATCH_PHOTOS or
-                        sum(item[2][0].rgb.shape[0] * item[2][0].rgb.shape[1] for item in pending)
-                        + loaded[0].rgb.shape[0] * loaded[0].rgb.shape[1] > BATCH_PIXELS):
-            flush()
-        pending.append((index, path, loaded))
-    flush()
+
+def fill_folder(pipe, folder: Path, out_dir: Path, mask: Path | None, mask_dir: Path | None,
+                settings: Settings, progress: bool = True) -> FolderReport:
+    """Fill every photo of ``folder`` (with ``mask`` for all, or each one's own in ``mask_dir``) into
+    ``out_dir``, a batch (:func:`fill_batch`) at a time; a file that fails is reported and the others go on."""
+    from tqdm import tqdm
+
+    from .data import scan_images
+
+    images, ignored = scan_images(folder, exclude=[out_dir])    # a run never reads its own results
+    outputs = batch_outputs(images, folder, out_dir, settings.candidates)   # name clashes: before any work
+    report = FolderReport(total=len(images), ignored=ignored)
+    bar = tqdm(total=len(images), desc="inpainting", unit="image", disable=not progress, dynamic_ncols=True)
+    for start in range(0, len(images), BATCH_PHOTOS):
+        chunk = [path.relative_to(folder) for path in images[start:start + BATCH_PHOTOS]]
+        errors: dict[Path, str | None] = {}
+        jobs = []
+        for rel in chunk:
+            try:
+                mask_path = mask if mask is not None else mask_for(rel.stem, mask_dir / rel.parent)
+            except UserError as exc:
+                errors[rel] = one_line(exc)
+                continue
+            jobs.append(Job(rel.as_posix(), folder / rel, mask_path, outputs[folder / rel]))
+        errors.update(zip((Path(job.name) for job in jobs), fill_batch(pipe, jobs, settings)))
+        for rel in chunk:
+            if errors[rel] is None:
+                report.written += 1
+            else:
+                report.failures.append(f"{rel}: {errors[rel]}")
+        bar.update(len(chunk))
     bar.close()
     return report

@@ -71,16 +71,31 @@ def cmd_sample(args) -> int:
     return 0
 
 
+def _path_or_url(text: str) -> Path | str:
+    """A file or folder: a path, or an fsspec URL (``s3://...``) kept as it is (a Path drops a slash)."""
+    return text if "://" in text else Path(text)
+
+
 def cmd_inpaint(args) -> int:
     from . import batch     # the runner: the checks, the batches, the writing
 
-    folder, settings = batch.check_options(args.image, args.output, args.mask, args.mask_dir, args.candidates,
-                                           args.box, args.seed, args.crop)
-    pipe = batch.load_pipeline(args.method, args.device, args.iterations, args.detail, args.candidates)
-    if not folder:
-        print("wrote " + ", ".join(map(str, batch.fill_photo(pipe, args.image, args.mask, args.output, settings))))
-        return 0
-    report = batch.fill_folder(pipe, args.image, args.output, args.mask, args.mask_dir, settings, not args.no_progress)
+    if args.ray or args.ray_address is not None or args.ray_workers is not None:
+        from . import batch_ray     # the same folder on Ray Data
+
+        report = batch_ray.run(args)
+    else:
+        if any(isinstance(p, str) for p in (args.image, args.output, args.mask, args.mask_dir)):
+            raise UserError("a URL (s3://..., gs://..., file://...) is read and written with --ray")
+        folder, settings = batch.check_options(args.image, args.output, args.mask, args.mask_dir, args.candidates,
+                                               args.box, args.seed, args.crop, overwrite=args.overwrite)
+        pipe = batch.load_pipeline(args.method, args.device, args.iterations, args.detail, args.candidates)
+        if not folder:
+            print("wrote " + ", ".join(map(str, batch.fill_photo(pipe, args.image, args.mask, args.output, settings))))
+            return 0
+        report = batch.fill_folder(pipe, args.image, args.output, args.mask, args.mask_dir, settings,
+                                   not args.no_progress)
+    for line in report.ignored:
+        print(f"ganfill: not read: {line}", file=sys.stderr)
     print(report.summary(args.output))
     for line in report.failures:
         print(f"  {line}", file=sys.stderr)
@@ -90,21 +105,23 @@ def cmd_inpaint(args) -> int:
 def cmd_serve(args) -> int:
     import uvicorn
 
-    from .methods import DEFAULT_METHOD, method_options
+    from .methods import DEFAULT_METHOD
     from .server.app import ServerConfig, create_app, uvicorn_config
 
     if not 0 < args.port < 65536:
         raise UserError("--port must be 1 to 65535")
-    if args.max_queue < 1 or args.workers < 1 or args.max_upload_mb <= 0 or args.timeout <= 0:
-        raise UserError("--max-queue, --workers, --max-upload-mb and --timeout must be positive")
+    if (args.max_queue < 1 or args.workers < 1 or args.max_upload_mb <= 0 or args.timeout <= 0
+            or args.max_memory_mb <= 0):
+        raise UserError("--max-queue, --workers, --max-upload-mb, --max-memory-mb and --timeout must be positive")
     if args.host not in ("127.0.0.1", "localhost", "::1"):
         print(f"ganfill: warning: serving on {args.host}, reachable from other machines", file=sys.stderr)
     config = ServerConfig(method=args.method or DEFAULT_METHOD, device=args.device, max_upload_mb=args.max_upload_mb,
-                          max_queue=args.max_queue, workers=args.workers, timeout_s=args.timeout)
-    method_options(config.method)          # an unknown default method fails now, not at the first request
+                          max_queue=args.max_queue, workers=args.workers, timeout_s=args.timeout,
+                          max_memory_mb=args.max_memory_mb, enable=tuple(args.enable or ()))
+    app = create_app(config)        # an unknown method fails now, not at the first request
     print(f"ganfill: serving on http://{args.host}:{args.port}/ (API docs at /docs)", file=sys.stderr)
     # uvicorn_config: keep-alive and header deadlines (the body's are the app's middleware).
-    uvicorn.Server(uvicorn_config(create_app(config), args.host, args.port)).run()
+    uvicorn.Server(uvicorn_config(app, args.host, args.port)).run()
     return 0
 
 
@@ -152,6 +169,8 @@ def cmd_evaluate(args) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from .inputs import MAX_CANDIDATES
+    from .server.config import ServerConfig
     parser = argparse.ArgumentParser(prog="ganfill", description="Fill holes in face images with a GAN prior.")
     parser.add_argument("--version", action="version", version=f"ganfill {__version__}")
     parser.add_argument("--debug", action="store_true",
@@ -207,12 +226,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--weights", type=Path, default=None, help="GAN weights (default: the shipped ones)")
     p.set_defaults(func=cmd_sample)
     p = sub.add_parser("inpaint", help="fill the hole of a photo, or of every photo in a folder")
-    p.add_argument("image", type=Path, help="a photo of any size, or a folder of them")
-    p.add_argument("--mask", type=Path, default=None, help="mask image: white / nonzero = hole (one for all)")
-    p.add_argument("--mask-dir", type=Path, default=None, help="folder of masks matched to the images by file stem")
-    p.add_argument("-o", "--output", type=Path, required=True, help="output file (or folder, for a folder)")
+    p.add_argument("image", type=_path_or_url, help="a photo of any size, or a folder of them")
+    p.add_argument("--mask", type=_path_or_url, default=None, help="mask image: white / nonzero = hole (one for all)")
+    p.add_argument("--mask-dir", type=_path_or_url, default=None,
+                   help="folder of masks matched to the images by file stem")
+    p.add_argument("-o", "--output", type=_path_or_url, required=True, help="output file (or folder, for a folder)")
     p.add_argument("--method", default=None, help="any method of `ganfill methods` (default: the one it marks)")
-    p.add_argument("--candidates", type=int, default=1, help="write K alternatives OUT-1 ... OUT-K, best first")
+    p.add_argument("--candidates", type=int, default=1,
+                   help=f"write K alternatives OUT-1 ... OUT-K, best first, K from 1 to {MAX_CANDIDATES} (default: 1)")
+    p.add_argument("--overwrite", action="store_true",
+                   help="allow the output to replace the input photo or its mask (refused otherwise)")
     p.add_argument("--box", default=None, metavar="X,Y,W,H", help="the face's box, instead of detecting it")
     p.add_argument("--crop", default="face", choices=["face", "hole"],
                    help="the square the model sees: around the detected face (default), or around the hole")
@@ -223,18 +246,36 @@ def build_parser() -> argparse.ArgumentParser:
                    help="fixed-size methods: add the photo's own fine detail where the face crop is larger "
                         "than the model's size (default: the method's own, on for lsgan+ae-wild)")
     p.add_argument("--no-progress", action="store_true")
+    p.add_argument("--ray", action="store_true",
+                   help="fill the folder on Ray Data: a Ray started on this machine's cores, or --ray-address's "
+                        "cluster; the folders may be fsspec URLs (s3://...); needs pip install 'ganfill[ray]'")
+    p.add_argument("--ray-address", default=None, metavar="ADDRESS",
+                   help="a running Ray cluster (implies --ray; auto: the one this machine belongs to)")
+    p.add_argument("--ray-workers", type=int, default=None, metavar="N",
+                   help="Ray actors, each one pipeline on one CPU or GPU (implies --ray; default: one per CPU, "
+                        "or per GPU with --device cuda)")
     p.set_defaults(func=cmd_inpaint)
 
     p = sub.add_parser("serve", help="the web page with a brush, and the REST API")
+    defaults = ServerConfig()
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default: this machine only)")
-    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--port", type=int, default=8000, help="(default: %(default)s)")
     p.add_argument("--method", default=None, help="a request's default method (default: `ganfill methods`'s)")
-    p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"],
+    p.add_argument("--device", default=defaults.device, choices=["auto", "cpu", "cuda"],
                    help="where the networks run (auto: a CUDA GPU if there is one, as ganfill inpaint)")
-    p.add_argument("--max-upload-mb", type=float, default=20.0, help="per request (image and mask together)")
-    p.add_argument("--max-queue", type=int, default=8, help="requests running or waiting; more get 503")
-    p.add_argument("--workers", type=int, default=1, help="requests computed at once")
-    p.add_argument("--timeout", type=float, default=120.0, help="seconds before a request gets 504")
+    p.add_argument("--max-upload-mb", type=float, default=defaults.max_upload_mb,
+                   help="per request, image and mask together (default: %(default)s)")
+    p.add_argument("--max-queue", type=int, default=defaults.max_queue,
+                   help="requests running or waiting; more get 503 (default: %(default)s)")
+    p.add_argument("--workers", type=int, default=defaults.workers,
+                   help="worker processes, requests computed at once (default: %(default)s)")
+    p.add_argument("--timeout", type=float, default=defaults.timeout_s,
+                   help="seconds before a request gets 504 and its work is stopped (default: %(default)s)")
+    p.add_argument("--max-memory-mb", type=float, default=defaults.max_memory_mb,
+                   help="a worker process above this is stopped and its request gets 413 (default: %(default)s)")
+    p.add_argument("--enable", action="append", metavar="METHOD",
+                   help="turn on a method whose time or memory grows with the request (lsgan-yeh, biharmonic); "
+                        "off by default")
     p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser("methods", help="list the inpainting methods (* marks the default)")

@@ -52,13 +52,45 @@ def default_cache_dir() -> Path:
 
 def list_images(folder: str | os.PathLike, limit: int | None = None) -> list[Path]:
     """Image files under ``folder`` (recursive), in sorted path order; the first ``limit`` if given."""
+    files, _ = scan_images(folder)
+    return files[:limit] if limit else files
+
+
+def scan_images(folder: str | os.PathLike, exclude: Sequence[str | os.PathLike] = ()) -> tuple[list[Path], list[str]]:
+    """Image files under ``folder`` (recursive, sorted), and a line for each thing it did not read
+    and why: a linked folder (not followed, so a link cannot loop or leave the folder), a folder of
+    ``exclude`` (an output folder inside the input), a broken link, files that are not images."""
     folder = Path(folder)
     if not folder.is_dir():
         raise ImageError(f"{folder}: no such folder")
-    files = sorted(p for p in folder.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
+    excluded = {Path(p).resolve() for p in exclude}
+    files: list[Path] = []
+    ignored: list[str] = []
+    others: dict[str, int] = {}
+    for root, dirs, names in os.walk(folder):
+        root = Path(root)
+        for name in sorted(dirs):
+            path = root / name
+            if path.is_symlink():
+                ignored.append(f"{path.relative_to(folder)}/: a link to a folder, not followed")
+                dirs.remove(name)
+            elif path.resolve() in excluded:
+                ignored.append(f"{path.relative_to(folder)}/: the output folder")
+                dirs.remove(name)
+        for name in names:
+            path = root / name
+            if path.suffix.lower() not in IMAGE_SUFFIXES:
+                others[path.suffix.lower() or "no suffix"] = others.get(path.suffix.lower() or "no suffix", 0) + 1
+            elif not path.is_file():
+                ignored.append(f"{path.relative_to(folder)}: a broken link or not a regular file")
+            else:
+                files.append(path)
+    if others:
+        count = sum(others.values())
+        ignored.append(f"{count} file{'s' * (count > 1)} not named as images ({', '.join(sorted(others))})")
     if not files:
         raise ImageError(f"{folder}: no images found (looked for {', '.join(IMAGE_SUFFIXES)})")
-    return files[:limit] if limit else files
+    return sorted(files), ignored
 
 
 def crop_box(size: tuple[int, int], crop: Sequence[int] | int | None) -> tuple[int, int, int, int]:

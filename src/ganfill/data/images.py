@@ -97,7 +97,10 @@ def _to_rgb(img: Image.Image) -> Image.Image:
         img = Image.fromarray(np.clip(arr / top * 255.0 + 0.5, 0, 255).astype(np.uint8), "L")
     if img.mode == "F":
         arr = np.asarray(img, dtype=np.float64)
-        img = Image.fromarray(np.clip(arr * (255.0 if arr.max() <= 1.0 else 1.0), 0, 255).astype(np.uint8), "L")
+        if not np.isfinite(arr).all():
+            raise ValueError(f"{int((~np.isfinite(arr)).sum()):,} pixels are NaN or infinite")
+        img = Image.fromarray(np.clip(np.round(arr * (255.0 if arr.max() <= 1.0 else 1.0)), 0, 255).astype(np.uint8),
+                              "L")
     if img.mode in ("RGBA", "LA", "PA") or (img.mode == "P" and "transparency" in img.info):
         rgba = img.convert("RGBA")
         background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
@@ -340,9 +343,17 @@ def to_tensor(images: np.ndarray) -> torch.Tensor:
     return t / 127.5 - 1.0
 
 
+class NonFiniteError(ValueError):
+    """A network's output held NaN or infinite values: never written or returned as pixels."""
+
+
 def to_uint8(tensor: torch.Tensor) -> np.ndarray:
-    """float ``(N, 3, H, W)`` in ``[-1, 1]`` -> uint8 ``(N, H, W, 3)``, rounded to nearest."""
-    t = ((tensor.detach().float().cpu().clamp(-1, 1) + 1.0) * 127.5).round()
+    """float ``(N, 3, H, W)`` in ``[-1, 1]`` -> uint8 ``(N, H, W, 3)``, rounded to nearest.  NaN or
+    inf is a :class:`NonFiniteError` (cast to uint8 it would be silently black)."""
+    t = tensor.detach().float().cpu()
+    if not bool(torch.isfinite(t).all()):
+        raise NonFiniteError("the model produced NaN or infinite values; its weights may be damaged")
+    t = ((t.clamp(-1, 1) + 1.0) * 127.5).round()
     return t.permute(0, 2, 3, 1).to(torch.uint8).numpy()
 
 

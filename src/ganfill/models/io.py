@@ -85,6 +85,10 @@ def load_tensors(path: str | os.PathLike) -> tuple[dict[str, torch.Tensor], dict
         meta = {k: json.loads(v) for k, v in raw_meta.items()}
     except (SafetensorError, OSError, ValueError, json.JSONDecodeError) as exc:
         raise CheckpointError(f"{path}: not a valid safetensors weights file ({exc})") from None
+    for name, tensor in tensors.items():
+        # One NaN in a weight turns every fill black: refuse the file, never the result.
+        if tensor.is_floating_point() and not bool(torch.isfinite(tensor).all()):
+            raise CheckpointError(f"{path}: tensor {name} holds NaN or infinite values; the file is damaged")
     return tensors, meta
 
 

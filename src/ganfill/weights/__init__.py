@@ -32,14 +32,43 @@ def weights_dir() -> Path:
     return Path(os.environ.get("GANFILL_WEIGHTS_DIR") or WEIGHTS_DIR)
 
 
+#: the SHA-256 of every shipped file, as `sha256sum *.safetensors` writes it
+CHECKSUMS = "SHA256SUMS"
+_verified: dict[tuple, str] = {}     # (path, size, mtime) -> its digest: each file is hashed once
+
+
 def shipped(name: str) -> Path:
-    """Path of a shipped weights file; a clear error if it is not there."""
+    """Path of a shipped weights file, checked against the folder's ``SHA256SUMS``; a clear error if
+    it is missing or its bytes are not the ones shipped (a damaged or replaced file would otherwise
+    load and fill holes with garbage).  A ``$GANFILL_WEIGHTS_DIR`` without ``SHA256SUMS`` is not checked."""
     folder = weights_dir()
     path = folder / name
     if not path.is_file():
         raise CheckpointError(f"shipped weights {name} are missing from {folder}; reinstall ganfill or "
                               f"pass --weights")
+    sums = folder / CHECKSUMS
+    if not sums.is_file():
+        if folder.resolve() == WEIGHTS_DIR:
+            raise CheckpointError(f"{sums} is missing, so the shipped weights cannot be checked; reinstall ganfill")
+        return path
+    expected = dict(line.split()[::-1] for line in sums.read_text().splitlines() if line.strip()).get(name)
+    if expected is None:
+        raise CheckpointError(f"{name} is not listed in {sums}; add its SHA-256 there (sha256sum {name})")
+    if file_digest(path) != expected:
+        raise CheckpointError(f"{path}: its SHA-256 does not match {CHECKSUMS}: the file is damaged or was "
+                              f"replaced; reinstall ganfill")
     return path
+
+
+def file_digest(path: Path) -> str:
+    import hashlib
+
+    stat = path.stat()
+    key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns)
+    if key not in _verified:
+        with open(path, "rb") as fh:
+            _verified[key] = hashlib.file_digest(fh, "sha256").hexdigest()
+    return _verified[key]
 
 
 # How each kind of file is named in messages.
