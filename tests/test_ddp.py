@@ -5,12 +5,16 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
 import torch
 from safetensors.torch import load_file
 
 from ganfill.train import CHECKPOINT, GANRecipe, gan_config
 from ganfill.train.seeding import mix_seed
 from ganfill.train.checkpoint import read_checkpoint_meta
+
+# Each test starts two training processes: half a minute or more on 2 CPU cores.
+pytestmark = pytest.mark.slow
 
 
 def test_ddp_replicas_are_identical(tmp_path, free_port, subprocess_env):

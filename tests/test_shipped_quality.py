@@ -56,6 +56,7 @@ def bar(faces_and_masks) -> float:
     return mean_hole_psnr("telea", *faces_and_masks) + MARGIN_DB
 
 
+@pytest.mark.slow
 def test_the_thesis_method_beats_telea_on_the_shipped_weights(faces_and_masks, bar, monkeypatch):
     monkeypatch.delenv("GANFILL_WEIGHTS_DIR", raising=False)
     ours = mean_hole_psnr(THESIS, *faces_and_masks)
