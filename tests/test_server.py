@@ -98,6 +98,9 @@ def test_any_registry_method_and_a_big_photo(client, data_root):
 def test_methods_and_docs(client):
     info = client.get("/api/methods").json()
     assert info["default"] == "lsgan" and "telea" in info["methods"] and "lsgan+ae" in info["methods"]
+    # The page turns the candidates box off for a method that gives a single answer.
+    assert "lsgan+ae" in info["candidates"] and "telea" not in info["candidates"]
+    assert set(info["candidates"]) <= set(info["methods"])
     assert client.get("/docs").status_code == 200
     schema = client.get("/openapi.json").json()
     assert "/api/inpaint" in schema["paths"]

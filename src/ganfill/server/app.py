@@ -174,9 +174,13 @@ def create_app(config: ServerConfig | None = None) -> FastAPI:
 
     @app.get("/api/methods")
     def methods() -> dict:
-        """The methods this server offers (the default first) and the most candidates a request may ask."""
+        """The methods this server offers (the default first), those that give several candidates,
+        and the most candidates a request may ask."""
+        from ..methods import method_class
+
         offered = [config.method] + [n for n in engine.offered if n != config.method]
-        return {"default": config.method, "methods": offered, "max_candidates": inputs.MAX_CANDIDATES}
+        return {"default": config.method, "methods": offered, "max_candidates": inputs.MAX_CANDIDATES,
+                "candidates": [n for n in offered if method_class(n).gives_candidates]}
 
     @app.post("/api/inpaint", responses={200: {"content": {"image/png": {}, "application/json": {}}}})
     async def inpaint(request: Request,
