@@ -93,13 +93,19 @@ def wild_table(kind: str, faces: int) -> str:
         text = format(m[key], fmt)
         return f"**{text}**" if m[key] == best.get(key) else text
 
-    lines = [f"| method ({faces:,} faces) | PSNR | SSIM | hole-PSNR | sharpness | FD-dlib | identity | s / image |",
-             "|---|---|---|---|---|---|---|---|"]
+    best["u_ids"] = max(m.get("u_ids", float("-inf")) for m in rows.values())
+    best["p_ids"] = max(m.get("p_ids", float("-inf")) for m in rows.values())
+    ids = any("u_ids" in m for m in rows.values())     # the realism columns, once some row has them
+    lines = [f"| method ({faces:,} faces) | PSNR | SSIM | hole-PSNR | sharpness | FD-dlib | identity |"
+             + (" U-IDS | P-IDS |" if ids else "") + " s / image |",
+             "|---|---|---|---|---|---|---|" + ("---|---|" if ids else "") + "---|"]
     for name in order:
         m = rows[name]
         lines.append(f"| `{name}` | {cell(m, 'psnr', '.2f')} | {cell(m, 'ssim', '.4f')} | "
                      f"{cell(m, 'hole_psnr', '.2f')} | {cell(m, 'sharpness', '.3f')} | {cell(m, 'fd_dlib', '.4f')} | "
-                     f"{cell(m, 'identity', '.3f')} | {m['sec_per_image']:.3f} |")
+                     f"{cell(m, 'identity', '.3f')} |"
+                     + (f" {cell(m, 'u_ids', '.3f')} | {cell(m, 'p_ids', '.3f')} |" if ids else "")
+                     + f" {m['sec_per_image']:.3f} |")
     return "\n".join(lines)
 
 

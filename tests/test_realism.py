@@ -178,3 +178,56 @@ def test_results_do_not_depend_on_the_batch(name, faces):
         assert diff.max() <= 1 and (diff == 0).mean() > 0.999
     if k > 1:                    # the seeds do reach the candidates: another seed gives other faces
         assert not np.array_equal(run_method(method, faces, masks, k, seed=5), whole)
+
+
+# ---------------------------------------------------------------- U-IDS and P-IDS
+
+def test_ids_cannot_tell_identical_sets_apart():
+    from ganfill.face_descriptors import ids_scores
+
+    truth = np.random.default_rng(0).normal(size=(60, 128))
+    assert ids_scores(truth.copy(), truth) == {"u_ids": 0.5, "p_ids": 0.5}
+
+
+def test_ids_tell_shifted_results_apart_and_score_held_out_rows():
+    from ganfill.face_descriptors import ids_scores
+
+    rng = np.random.default_rng(1)
+    truth = rng.normal(size=(100, 16))
+    shift = np.zeros(16)
+    shift[0] = 6.0              # results 6 sd off along one direction: the best boundary errs 0.13 %
+    far = ids_scores(truth + shift + rng.normal(0, 0.1, truth.shape), truth)
+    assert far["u_ids"] < 0.05 and far["p_ids"] < 0.05
+    # a different sample of the same distribution: a classifier scored on held-out rows is at chance
+    # (one scored on its own training rows would find a boundary between 100 + 100 points in 16-d)
+    other = ids_scores(rng.normal(size=(100, 16)), truth)
+    assert 0.35 < other["u_ids"] <= 0.65 and 0.3 < other["p_ids"] < 0.7
+
+
+def test_ids_folds_never_split_a_result_from_its_original():
+    from ganfill.face_descriptors import ids_scores, pair_folds
+
+    fold = pair_folds(23, 5, seed=3)
+    assert sorted(np.bincount(fold)) == [4, 4, 5, 5, 5] and set(fold) == set(range(5))
+    # Each result is its original plus a speck of noise, and every pair sits far from the others
+    # (more dimensions than pairs).  A classifier that saw original i labelled real while result i is
+    # held out would call result i real and original i's held-out twin fake: U-IDS far above 0.5.
+    # Held-out pairs are unseen points for it, and each pair scores alike: exactly chance.
+    rng = np.random.default_rng(2)
+    truth = rng.normal(size=(40, 128))
+    near = truth + rng.normal(0, 1e-9, truth.shape)
+    scores = ids_scores(near, truth)
+    assert scores["u_ids"] == pytest.approx(0.5, abs=0.03)
+
+
+def test_ids_see_blurred_holes_in_real_faces(wild_dir, dlib_ready):
+    from ganfill.face_descriptors import descriptors, ids_scores
+
+    faces = FaceFolder(wild_dir, limit=40, size=256).images
+    masks = make_masks("center", len(faces), 256)
+    blurred = faces.copy()
+    for img, mask in zip(blurred, masks):
+        img[mask] = cv2.GaussianBlur(img, (0, 0), 12)[mask]
+    truth = descriptors(faces)
+    scores = ids_scores(descriptors(blurred), truth)
+    assert scores["u_ids"] < 0.15 and scores["p_ids"] < 0.15

@@ -296,7 +296,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--candidates", type=int, default=1,
                    help="K candidates per image from the methods that give several: adds `diversity`; "
                         "the other columns score candidate 1")
-    p.add_argument("--no-face-metrics", action="store_true", help="skip fd_dlib and identity (dlib)")
+    p.add_argument("--no-face-metrics", action="store_true", help="skip fd_dlib, identity, u_ids and p_ids (dlib)")
     p.add_argument("--detail", action=argparse.BooleanOptionalAction, default=None,
                    help="fixed-size methods on larger images: add the photo's own fine detail above the "
                         "model's size, as `ganfill inpaint --detail` (default: as for ganfill inpaint)")

@@ -61,8 +61,8 @@ def evaluate_method(name: str, images: np.ndarray, masks: np.ndarray, batch_size
                     progress: bool = False, options: dict | None = None, seed: int = 0, candidates: int = 1,
                     truth_descriptors: np.ndarray | None = None, detail: bool | None = None) -> MethodResult:
     """Run method ``name`` over uint8 ``images`` ``(N, S, S, 3)`` with bool ``masks`` ``(N, S, S)``
-    and score candidate 1 of each; ``diversity`` when ``candidates`` > 1; ``fd_dlib`` and
-    ``identity`` when the originals' descriptors are given.  ``detail``: whether a fixed-size
+    and score candidate 1 of each; ``diversity`` when ``candidates`` > 1; ``fd_dlib``,
+    ``identity``, ``u_ids`` and ``p_ids`` when the originals' descriptors are given.  ``detail``: whether a fixed-size
     method's fill gets the photo's own fine detail (None: the method's default)."""
     method = get_method(name, **(options or {}))
     if candidates > 1 and not method.gives_candidates:
@@ -91,12 +91,14 @@ def evaluate_method(name: str, images: np.ndarray, masks: np.ndarray, batch_size
     if candidates > 1:
         scores["diversity"] = float(sum(d * n for d, n in diversities) / len(images))
     if truth_descriptors is not None:
-        from .face_descriptors import descriptors, frechet_distance, identity_distance
+        from .face_descriptors import descriptors, frechet_distance, identity_distance, ids_scores
 
         found = descriptors(outputs)
         truth = truth_descriptors[:len(images)]
         scores["fd_dlib"] = frechet_distance(found, truth)
         scores["identity"] = identity_distance(found, truth)
+        if len(images) >= 2:
+            scores.update(ids_scores(found, truth, seed=seed))
     upscaled = bool(method.fixed_size) and method.fixed_size < images.shape[1]
     return MethodResult(name, scores, elapsed / max(len(images), 1), len(images), outputs,
                         upscaled and method_adds_detail(method, detail))
@@ -121,7 +123,7 @@ def evaluate(data: str | os.PathLike, mask_kind: str, methods: list[str], limit:
     images' own size; masks scale with it.
 
     ``method_limits`` lets a slow method run on only its first N of those images.  ``face_metrics``
-    adds ``fd_dlib`` and ``identity`` when dlib is installed (else ``warn`` says once why not).
+    adds ``fd_dlib``, ``identity``, ``u_ids`` and ``p_ids`` when dlib is installed (else ``warn`` says once why not).
     ``detail``: the photo path's detail above the model's size on or off (None: each method's default).
     Returns the JSON-ready report, the images, the masks and the per-method results.
     """
@@ -170,7 +172,8 @@ def get_method_name_check(name: str) -> None:
 #: the printed table's columns: JSON key, heading, format
 TABLE_COLUMNS = (("psnr", "PSNR", "7.2f"), ("ssim", "SSIM", "7.4f"), ("hole_psnr", "hole-PSNR", "10.2f"),
                  ("hole_l1", "hole-L1", "8.2f"), ("sharpness", "sharp", "6.3f"), ("fd_dlib", "FD-dlib", "8.4f"),
-                 ("identity", "ident", "6.3f"), ("diversity", "divers", "7.2f"), ("sec_per_image", "s/img", "8.4f"),
+                 ("identity", "ident", "6.3f"), ("u_ids", "U-IDS", "6.3f"), ("p_ids", "P-IDS", "6.3f"),
+                 ("diversity", "divers", "7.2f"), ("sec_per_image", "s/img", "8.4f"),
                  ("n_images", "n", "6d"))
 
 

@@ -10,6 +10,12 @@ run by ``dlib`` (the prebuilt ``dlib-bin`` wheel).  Both come with the ``metrics
   and of the originals, over the whole set (as FID does with Inception features).
 * ``identity``: the mean Euclidean distance between each result's descriptor and its original's
   (dlib's own same-person threshold is 0.6).
+* ``u_ids`` / ``p_ids`` (:func:`ids_scores`): the paired and unpaired Inception Discriminative Scores
+  of CoModGAN and MAT, on these descriptors in place of Inception's.  A linear classifier (L2
+  logistic regression) learns to tell originals from results and is scored on held-out folds of
+  *pairs*, so that no result is judged by a classifier that saw its own original.  U-IDS is its
+  error rate (0.5: indistinguishable, 0: every result told apart); P-IDS is how often a result
+  scores as more real than its own original (0.5 at best).
 
 Each image is resized to 150x150 as it is (no re-alignment): the benchmark faces are already
 crops from forehead to chin, and a detector or landmark step would fail on exactly the bad fills
@@ -49,7 +55,7 @@ def descriptor_unavailable() -> str | None:
 
         _model_path()
     except ImportError as exc:
-        return (f"face-descriptor columns (fd_dlib, identity) skipped: {exc}; "
+        return (f"face-descriptor columns (fd_dlib, identity, u_ids, p_ids) skipped: {exc}; "
                 f"install them with: pip install 'ganfill[metrics]'")
     return None
 
@@ -98,3 +104,67 @@ def frechet_distance(a: np.ndarray, b: np.ndarray) -> float:
 def identity_distance(a: np.ndarray, b: np.ndarray) -> float:
     """The mean Euclidean distance between paired rows of ``a`` and ``b``."""
     return float(np.linalg.norm(a - b, axis=1).mean())
+
+
+#: the folds of pairs that :func:`ids_scores` holds out in turn
+IDS_FOLDS = 5
+#: the L2 weight of the logistic regression on standardised features (scikit-learn's C = 1)
+IDS_L2 = 1.0
+
+
+def pair_folds(n: int, folds: int = IDS_FOLDS, seed: int = 0) -> np.ndarray:
+    """The fold (0 .. folds-1) of each of ``n`` pairs, drawn from ``seed``, folds as equal as can be.
+    A pair's result and original always share its fold."""
+    if n < 2:
+        raise ValueError(f"U-IDS / P-IDS need at least 2 image pairs, got {n}")
+    folds = min(folds, n)
+    order = np.random.default_rng(seed).permutation(n)
+    fold = np.empty(n, dtype=np.int64)
+    fold[order] = np.arange(n) % folds
+    return fold
+
+
+def fit_logistic(x: np.ndarray, y: np.ndarray, l2: float = IDS_L2) -> tuple[np.ndarray, float]:
+    """L2-regularised logistic regression (bias not penalised) by L-BFGS: rows ``x`` ``(N, D)``,
+    labels ``y`` in {0, 1}; returns the weights ``(D,)`` and the bias."""
+    from scipy.optimize import minimize
+    from scipy.special import expit, log_expit
+
+    sign = 2.0 * y - 1.0
+
+    def loss(theta: np.ndarray) -> tuple[float, np.ndarray]:
+        w, b = theta[:-1], theta[-1]
+        margin = sign * (x @ w + b)
+        value = -log_expit(margin).sum() + 0.5 * l2 * w @ w
+        g = -sign * expit(-margin)                       # d loss / d logit, per row
+        return value, np.concatenate([x.T @ g + l2 * w, [g.sum()]])
+
+    theta = minimize(loss, np.zeros(x.shape[1] + 1), jac=True, method="L-BFGS-B",
+                     options={"maxiter": 1000}).x
+    return theta[:-1], float(theta[-1])
+
+
+def ids_scores(results: np.ndarray, originals: np.ndarray, folds: int = IDS_FOLDS, seed: int = 0) -> dict[str, float]:
+    """U-IDS and P-IDS of paired descriptors (row ``i`` of ``results`` is the fill of original ``i``).
+
+    For each fold of pairs a classifier fits the other folds (originals labelled real, results
+    fake, features standardised on those rows) and scores the held-out pairs.  ``u_ids``: the
+    share of held-out rows it gets wrong (a row exactly on the boundary counts as "fake").
+    ``p_ids``: the share of pairs whose result scores above its original (ties count half).
+    """
+    results, originals = np.asarray(results, np.float64), np.asarray(originals, np.float64)
+    if results.shape != originals.shape or results.ndim != 2:
+        raise ValueError(f"U-IDS / P-IDS need paired (N, D) descriptors, got {results.shape} and {originals.shape}")
+    fold = pair_folds(len(results), folds, seed)
+    real_logit, fake_logit = np.empty(len(results)), np.empty(len(results))
+    for k in np.unique(fold):
+        train = fold != k
+        x = np.concatenate([originals[train], results[train]])
+        y = np.concatenate([np.ones(train.sum()), np.zeros(train.sum())])
+        mean, std = x.mean(0), x.std(0) + 1e-8
+        w, b = fit_logistic((x - mean) / std, y)
+        real_logit[~train] = (originals[~train] - mean) / std @ w + b
+        fake_logit[~train] = (results[~train] - mean) / std @ w + b
+    wrong = (real_logit <= 0).sum() + (fake_logit > 0).sum()
+    return {"u_ids": float(wrong / (2 * len(results))),
+            "p_ids": float(np.mean((fake_logit > real_logit) + 0.5 * (fake_logit == real_logit)))}

@@ -17,6 +17,9 @@ PSNR and SSIM reward blur, so fills are also judged by measures that see realism
 * ``fd_dlib`` / ``identity`` (:mod:`ganfill.face_descriptors`): the Fréchet distance between the
   dlib face descriptors of the results and of the originals over the set, and the mean descriptor
   distance of each result to its own original.
+* ``u_ids`` / ``p_ids`` (:func:`ganfill.face_descriptors.ids_scores`): how often a linear classifier on
+  those descriptors, scored on held-out pairs, mistakes results for originals (0.5: it cannot tell
+  them apart), and how often a result scores as more real than its own original.
 * ``diversity``: the mean pairwise L1 (0-255) between K candidates over the hole pixels.
 """
 
