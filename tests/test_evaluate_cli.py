@@ -64,6 +64,7 @@ def test_evaluate_end_to_end(test_dir, tmp_path, capsys):
             assert np.array_equal(cell(r, c)[~masks[c]], faces[c][~masks[c]])
 
 
+@pytest.mark.slow
 def test_evaluate_matches_the_library(test_dir, tmp_path):
     assert main(_evaluate_args(test_dir, tmp_path, mask="box", seed=3)) == 0
     report = json.loads((tmp_path / "report.json").read_text())
@@ -71,6 +72,7 @@ def test_evaluate_matches_the_library(test_dir, tmp_path):
     assert _scores(report) == _scores(lib)
 
 
+@pytest.mark.slow
 def test_evaluate_is_deterministic(test_dir, tmp_path):
     assert main(_evaluate_args(test_dir, tmp_path, mask="box", seed=5, name="a")) == 0
     assert main(_evaluate_args(test_dir, tmp_path, mask="box", seed=5, name="b")) == 0
@@ -90,6 +92,7 @@ def test_method_limit(test_dir, tmp_path):
     assert grid.shape[1] == 3 * (CELL + PAD) + PAD   # the grid shows what every method ran on
 
 
+@pytest.mark.slow
 def test_evaluate_console_script(test_dir, tmp_path, subprocess_env):
     proc = subprocess.run([sys.executable, "-m", "ganfill.cli", *_evaluate_args(test_dir, tmp_path)],
                           capture_output=True, text=True, timeout=120, env=subprocess_env, cwd=tmp_path)

@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 
+import pytest
 from safetensors.torch import load_file
 
 from ganfill.train import CHECKPOINT
@@ -24,6 +25,7 @@ def _train_cmd(out, data) -> list[str]:
             "--out", str(out), "--no-progress", "--resume"]
 
 
+@pytest.mark.slow
 def test_kill_9_then_resume_finishes_from_the_last_complete_checkpoint(tmp_path, test_dir, subprocess_env):
     out = tmp_path / "run"
     rng = random.Random(0)

@@ -119,6 +119,7 @@ def test_evaluator_without_dlib_says_once_why_and_skips_the_columns(wild_dir, mo
 
 # ---------------------------------------------------------------- the evaluator at the data's size
 
+@pytest.mark.slow
 def test_evaluator_runs_at_the_images_size_with_scaled_masks(wild_dir, dlib_ready):
     from ganfill.evaluate import evaluate, format_table
 
@@ -137,6 +138,7 @@ def test_evaluator_runs_at_the_images_size_with_scaled_masks(wild_dir, dlib_read
     assert "FD-dlib" in format_table(report) and "divers" in format_table(report)
 
 
+@pytest.mark.slow
 def test_fixed_size_methods_go_through_the_photo_path(wild_faces):
     """At 256 px a 64-px method's result is what a user's photo gets from inpaint_photo (the
     evaluator batches the model call: convolutions may round one level apart by batch size)."""
@@ -158,7 +160,9 @@ def test_fixed_size_methods_go_through_the_photo_path(wild_faces):
 
 # ---------------------------------------------------------------- seeds per image
 
-@pytest.mark.parametrize("name", ["lsgan", "lsgan+ae", "ae-only", "context-encoder", "telea"])
+# the two LSGAN methods take a minute or more each: 64 faces with the latent search
+@pytest.mark.parametrize("name", [pytest.param("lsgan", marks=pytest.mark.slow),
+                                  pytest.param("lsgan+ae", marks=pytest.mark.slow), "ae-only", "context-encoder", "telea"])
 def test_results_do_not_depend_on_the_batch(name, faces):
     """Image i is seeded from (seed, i): the same result in a batch of 1, 3 or 8, at any place."""
     from ganfill.evaluate import run_method
