@@ -1,7 +1,8 @@
 """The LSGAN generator and discriminator of the thesis (its Figures 3 and 4), with no I/O or training.
 
 Both networks are DCGAN-shaped.  Batch norm (DCGAN style) is used in both and can be switched off;
-layer normalisation is never used, because the thesis found that it destabilises the LSGAN.
+layer normalisation is never used, because the thesis found that it destabilises the LSGAN.  The
+128-px recipes regularise D instead with spectral norm or an R1 penalty (:class:`GANConfig`).
 """
 
 from __future__ import annotations
@@ -53,6 +54,7 @@ class DiscriminatorConfig:
     batch_norm: bool = True
     leaky_slope: float = 0.2
     size: int = 64              # the side of the images it judges
+    spectral_norm: bool = False  # every convolution's weight divided by its largest singular value
 
     def channels(self) -> tuple[int, ...]:
         widths = stage_channels(DCGAN_D_CHANNELS, self.size, "first")
@@ -118,6 +120,10 @@ class Discriminator(nn.Module):
             nn.Conv2d(channels[-1], 1, 4, 1, 0),                                # 1 x 1 x 1
         )
         init_dcgan(self)
+        if config.spectral_norm:    # after the init: the norm is taken of the initialised weights
+            for m in self.net:
+                if isinstance(m, nn.Conv2d):
+                    nn.utils.parametrizations.spectral_norm(m)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.net(x).view(-1)
@@ -175,6 +181,13 @@ class GANConfig:
     lr: float = 2e-4
     beta1: float = 0.5
     beta2: float = 0.999
+    ema_decay: float = 0.0      # > 0: keep an exponential moving average of G's weights (the G shipped)
+    r1_gamma: float = 0.0       # > 0: the R1 penalty γ/2·|∇D(x)|² on real faces
+    r1_every: int = 16          # R1 as its own D step every N steps, weighted N times (lazy regularisation)
+    mixed_precision: bool = False   # bf16 autocast and channels-last memory, on CUDA only
+    fd_samples: int = 0         # > 0: sample FD-dlib of this many EMA samples at epoch ends ...
+    fd_reals: int = 500         # ... against the first this-many validation faces (128 px only) ...
+    fd_every: int = 1           # ... every this-many epochs
 
 
 GAN_PRESETS: dict[str, GANConfig] = {
@@ -188,8 +201,24 @@ GAN_PRESETS: dict[str, GANConfig] = {
     "paper-128": GANConfig(GeneratorConfig(width=1.0, dropout=0.1, size=128),
                            DiscriminatorConfig(width=1.0, size=128)),
     "half-128": GANConfig(GeneratorConfig(width=0.5, size=128), DiscriminatorConfig(width=1.0, size=128)),
+    # The 128-px prior on faces in the wild (docs/training.md): half-128's networks with an EMA of
+    # G, bf16 on CUDA, sample FD-dlib as it trains, and D regularised by R1 (no batch norm: R1's
+    # gradient is per image) or by spectral norm; the two are run side by side and compared.
+    "half-128-r1": GANConfig(GeneratorConfig(width=0.5, size=128),
+                             DiscriminatorConfig(width=1.0, size=128, batch_norm=False),
+                             ema_decay=0.999, r1_gamma=1.0, mixed_precision=True, fd_samples=2000),
+    "half-128-sn": GANConfig(GeneratorConfig(width=0.5, size=128),
+                             DiscriminatorConfig(width=1.0, size=128, batch_norm=False, spectral_norm=True),
+                             ema_decay=0.999, mixed_precision=True, fd_samples=2000),
     # For tests.
     "tiny": GANConfig(GeneratorConfig(z_dim=16, width=1 / 64), DiscriminatorConfig(width=1 / 16)),
     "tiny-128": GANConfig(GeneratorConfig(z_dim=16, width=1 / 64, size=128),
                           DiscriminatorConfig(width=1 / 16, size=128)),
+    "tiny-128-r1": GANConfig(GeneratorConfig(z_dim=16, width=1 / 64, size=128),
+                             DiscriminatorConfig(width=1 / 16, size=128, batch_norm=False),
+                             ema_decay=0.9, r1_gamma=1.0, r1_every=2, mixed_precision=True,
+                             fd_samples=8, fd_reals=8),
+    "tiny-128-sn": GANConfig(GeneratorConfig(z_dim=16, width=1 / 64, size=128),
+                             DiscriminatorConfig(width=1 / 16, size=128, batch_norm=False, spectral_norm=True),
+                             ema_decay=0.9, mixed_precision=True),
 }

@@ -92,7 +92,23 @@ def build_gan(run: RunOptions, env: Dist, config: str = "quarter", loss: str | N
 
     cfg = run.saved(GANConfig) or gan_config(config, loss)
     seed_init(run.seed)
-    return GANRecipe(cfg, env.device, sample_seed=run.seed)
+    return GANRecipe(cfg, env.device, sample_seed=run.seed, fd_faces=fd_faces(cfg))
+
+
+def fd_faces(cfg):
+    """The real faces of a GAN run's sample FD-dlib: the first ``fd_reals`` validation faces, for a
+    128-px G that asks for the measure and when dlib and the data are there (else None, said once)."""
+    from ..data import WILD_SIZE, default_data_root, wild_validation_faces
+    from ..face_descriptors import descriptor_unavailable
+
+    if cfg.fd_samples <= 0 or cfg.generator.size != WILD_SIZE:
+        return None
+    why = descriptor_unavailable() or (None if (default_data_root() / "celeba-wild" / "train").is_dir()
+                                       else "no celeba-wild/train faces to compare with")
+    if why:
+        print(f"sample FD-dlib off: {why}")
+        return None
+    return wild_validation_faces(cfg.fd_reals)
 
 
 def build_encoder(run: RunOptions, env: Dist, config: str = "default", gan: Path | None = None) -> Recipe:

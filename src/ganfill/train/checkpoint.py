@@ -77,3 +77,77 @@ def saved_config(run_dir: Path, cls, resume: bool):
     if resume and ckpt.exists():
         return config_from_dict(cls, read_checkpoint_meta(ckpt)["config"])
     return None
+
+
+#: the largest file of a run's state (:func:`split_checkpoint`), in bytes: borrowed GPU machines
+#: bring back files of at most 16 MB
+STATE_FILE_BYTES = 15_000_000
+STATE_PATTERN = "state-{:03d}.safetensors"
+
+
+def split_checkpoint(path: Path, folder: Path, max_bytes: int = STATE_FILE_BYTES,
+                     optimizers: bool = True, dtype: torch.dtype | None = None) -> list[Path]:
+    """A training checkpoint as ``folder/state-NNN.safetensors`` files of at most ``max_bytes`` each
+    (tensors larger than a file are cut into pieces along their flattened length), every file with the
+    checkpoint's metadata.  ``optimizers=False`` leaves the optimiser state out (a resume then starts
+    Adam's moments afresh); ``dtype`` stores floating tensors in it (a resume is then not exact).
+    Earlier state files in ``folder`` are replaced.  :func:`join_checkpoint` puts it back together."""
+    tensors, meta = load_tensors(path)
+    if not optimizers:
+        tensors = {k: v for k, v in tensors.items() if not k.startswith("opt_")}
+    if dtype is not None:
+        tensors = {k: v.to(dtype) if v.is_floating_point() else v for k, v in tensors.items()}
+    budget = max_bytes - 64 * 1024          # room for each file's header and metadata
+    pieces: list[tuple[str, torch.Tensor]] = []
+    shapes = {}
+    for key, t in tensors.items():
+        flat = t.contiguous().view(-1)
+        per = max(1, budget // max(1, flat.element_size()))
+        if flat.numel() * flat.element_size() <= budget:
+            pieces.append((key, t))
+            continue
+        shapes[key] = list(t.shape)
+        pieces += [(f"{key}@{i}", flat[s:s + per].clone()) for i, s in enumerate(range(0, flat.numel(), per))]
+    files: list[dict[str, torch.Tensor]] = [{}]
+    used = 0
+    for key, t in pieces:              # greedy: in order, a new file when the next piece does not fit
+        size = t.numel() * t.element_size()
+        if files[-1] and used + size > budget:
+            files.append({})
+            used = 0
+        files[-1][key] = t
+        used += size
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for i, part in enumerate(files):
+        out = folder / STATE_PATTERN.format(i)
+        save_tensors(out, part, {**meta, "state_file": [i, len(files)], "split_shapes": shapes})
+        written.append(out)
+    for stale in sorted(folder.glob("state-*.safetensors")):
+        if stale not in written:
+            stale.unlink()
+    return written
+
+
+def join_checkpoint(folder: Path, path: Path) -> dict:
+    """The state files of ``folder`` (:func:`split_checkpoint`) as one training checkpoint at ``path``
+    (what ``--resume`` reads); returns its metadata.  A missing or foreign file is a CheckpointError."""
+    files = sorted(Path(folder).glob("state-*.safetensors"))
+    if not files:
+        raise CheckpointError(f"{folder}: no state-NNN.safetensors files")
+    tensors: dict[str, torch.Tensor] = {}
+    meta: dict = {}
+    for f in files:
+        part, meta = load_tensors(f)
+        if meta.get("state_file", [None, None])[1] != len(files):
+            raise CheckpointError(f"{folder}: {len(files)} state files, but {f.name} belongs to a set of "
+                                  f"{meta.get('state_file', ['?', '?'])[1]}")
+        tensors.update(part)
+    shapes = meta.pop("split_shapes", {})
+    meta.pop("state_file", None)
+    for key, shape in shapes.items():
+        parts = sorted((k for k in tensors if k.startswith(key + "@")), key=lambda k: int(k.rsplit("@", 1)[1]))
+        tensors[key] = torch.cat([tensors.pop(k) for k in parts]).view(shape)
+    save_tensors(path, tensors, meta)
+    return meta

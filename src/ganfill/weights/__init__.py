@@ -77,13 +77,16 @@ _LABELS = {"lsgan": "an LSGAN", "encoder": "a latent-encoder", "refiner": "a ref
 
 
 def _export(checkpoint, output, recipe: str, kind: str, prefixes: tuple[str, ...], config: str | None,
-            dtype: torch.dtype, **extra) -> None:
+            dtype: torch.dtype, rename: dict[str, str] | None = None, **extra) -> None:
     """Keep the tensors under ``prefixes`` of a ``recipe`` training checkpoint, with the model config
-    (``meta["config"][config]``, or the whole config when ``config`` is None), as a ``kind`` file."""
+    (``meta["config"][config]``, or the whole config when ``config`` is None), as a ``kind`` file;
+    ``rename`` maps a kept prefix to the one the file stores it under."""
     tensors, meta = load_tensors(checkpoint)
     if meta.get("recipe") != recipe:
         raise CheckpointError(f"{checkpoint}: not {_LABELS[recipe]} training checkpoint")
     keep = {k: v for k, v in tensors.items() if k.startswith(tuple(p + "." for p in prefixes))}
+    for old, new in (rename or {}).items():
+        keep = {(new + k[len(old):] if k.startswith(old) else k): v for k, v in keep.items()}
     model_config = meta["config"] if config is None else meta["config"][config]
     extras = {k: meta["config"][v] for k, v in extra.items()}
     save_tensors(output, keep, {"kind": kind, "config": model_config, **extras,
@@ -109,8 +112,12 @@ def _build(module: torch.nn.Module, tensors: dict, prefix: str, path: Path, devi
 
 
 def export_gan(checkpoint: str | os.PathLike, output: str | os.PathLike, dtype: torch.dtype = torch.float16) -> None:
-    """Keep G and D (and their config) from a training checkpoint, in ``dtype``, for shipping."""
-    _export(checkpoint, output, "lsgan", "lsgan", ("G", "D"), None, dtype)
+    """Keep G and D (and their config) from a training checkpoint, in ``dtype``, for shipping; when
+    the run kept an EMA of G's weights, that average is the G shipped."""
+    tensors, _ = load_tensors(checkpoint)
+    ema = any(k.startswith("G_ema.") for k in tensors)
+    _export(checkpoint, output, "lsgan", "lsgan", ("G_ema" if ema else "G", "D"), None, dtype,
+            rename={"G_ema.": "G."} if ema else None)
 
 
 def load_gan(path: str | os.PathLike | None = None, device: str | torch.device = "cpu"
