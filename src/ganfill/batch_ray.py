@@ -297,7 +297,10 @@ def fill_folder_ray(folder: str, out_dir: str, mask: str | None, mask_dir: str |
     report = RayReport(total=len(names), ignored=ignored)
     started = not ray.is_initialized()
     if started:
-        ray.init(address=address, include_dashboard=False, logging_level="info" if progress else "error")
+        # A Ray started for the run runs its workers at normal priority: they are the run, not
+        # background work (Ray's default niceness, 15, gives them up to anything else on the machine).
+        ray.init(address=address, include_dashboard=False, logging_level="info" if progress else "error",
+                 **({} if address else {"_system_config": {"worker_niceness": 0}}))
     try:
         context = ray.data.DataContext.get_current()
         context.enable_progress_bars = progress
