@@ -32,14 +32,9 @@ def eyes(shape):
 
 
 pipe = ganfill.Pipeline.from_pretrained(args.method, device="cpu")
-ok = []
-for p in photos:
-    try:
-        pipe.prepare(p, eyes(p.shape[:2]))      # photos where the detector finds the face
-        ok.append(p)
-    except ValueError:
-        pass
-ok = ok[:16]
+# photos where the detector finds the face
+found = pipe(photos, [eyes(p.shape[:2]) for p in photos], errors="return")
+ok = [p for p, r in zip(photos, found) if not isinstance(r, Exception)][:16]
 masks = [eyes(p.shape[:2]) for p in ok]
 pipe(ok[:2], masks[:2])                          # warm-up
 for rep in range(2):

@@ -1,5 +1,5 @@
 """Seconds for one photo: an in-the-wild test face (celeba-wild/test 22724, in no training set)
-enlarged to 512 x 512 with a brush stroke across the cheek (as in the README figure), through `inpaint_photo` with the method loaded (mean of 5
+enlarged to 512 x 512 with a brush stroke across the cheek (as in the README figure), through `ganfill.Pipeline` with the method loaded (mean of 5
 runs), and through one whole `ganfill inpaint` command (start-up included).
 
     python scripts/bench_photo.py [--method M] [--side 1024]
@@ -19,8 +19,8 @@ import torch
 from PIL import Image
 
 from ganfill.data import default_data_root
-from ganfill.methods import DEFAULT_METHOD, get_method
-from ganfill.photo import inpaint_photo
+from ganfill.methods import DEFAULT_METHOD
+from ganfill.pipeline import Pipeline
 
 ap = argparse.ArgumentParser()
 ap.add_argument("--method", default=DEFAULT_METHOD)
@@ -33,13 +33,13 @@ photo = Image.open(default_data_root() / "celeba-wild" / "test" / "22724.jpg").c
 mask = np.zeros((side, side), np.uint8)
 cv2.line(mask, (round(140 * s), round(340 * s)), (round(340 * s), round(230 * s)), 255, round(22 * s))
 image, hole = np.asarray(photo), mask > 0
-method = get_method(args.method)
+pipe = Pipeline.from_pretrained(args.method)
 print(f"{args.method}, a {side} x {side} photo")
-inpaint_photo(image, hole, method)                      # warm-up
+pipe(image, hole)                                       # warm-up
 start = time.perf_counter()
 for _ in range(5):
-    inpaint_photo(image, hole, method)
-print(f"inpaint_photo: {(time.perf_counter() - start) / 5:.2f} s per photo (method loaded)")
+    pipe(image, hole)
+print(f"Pipeline: {(time.perf_counter() - start) / 5:.2f} s per photo (method loaded)")
 with tempfile.TemporaryDirectory() as tmp:
     tmp = Path(tmp)
     photo.save(tmp / "photo.png")

@@ -18,7 +18,7 @@ import numpy as np
 
 from ganfill.data import default_data_root, load_image
 from ganfill.data.faces import Box
-from ganfill.photo import _paste_back, _upscaled, _window
+from ganfill.photo.paste import _paste_back, _upscaled, _window
 
 argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter).parse_args()
 

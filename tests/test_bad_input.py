@@ -16,7 +16,7 @@ from PIL import Image
 
 from ganfill.cli import main
 from ganfill.data import ImageError, load_photo
-from ganfill.photo import inpaint_photo
+from ganfill.pipeline import Pipeline
 
 OLD = b"an earlier result that must survive"
 
@@ -108,10 +108,12 @@ def test_python_api_bad_file_is_an_image_error(kind, face_png, tmp_path):
 def test_python_api_mask_checks(face_png):
     photo = load_photo(face_png).rgb
     with pytest.raises(ValueError, match="nothing to condition on"):
-        inpaint_photo(photo, np.ones((64, 64), bool), "telea")
+        Pipeline("telea")(photo, np.ones((64, 64), bool))
     with pytest.raises(ValueError, match="mask"):
-        inpaint_photo(photo, np.zeros((32, 32), bool), "telea")
-    unchanged = inpaint_photo(photo, np.zeros((64, 64), bool), "telea")
+        Pipeline("telea")(photo, np.zeros((2, 64, 64), bool))
+    with pytest.warns(UserWarning, match="resizing the mask"):     # another size: resized, as the CLI does
+        Pipeline("telea")(photo, np.zeros((32, 32), bool))
+    unchanged = Pipeline("telea")(photo, np.zeros((64, 64), bool))
     assert unchanged.source == "no hole" and np.array_equal(unchanged.images[0], photo)
 
 

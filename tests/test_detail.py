@@ -11,7 +11,7 @@ from ganfill.data.faces import Box
 from ganfill.inpaint.base import InpaintMethod
 from ganfill.inpaint.detail import add_detail, detail_residual
 from ganfill.metrics import laplacian_energy
-from ganfill.photo import inpaint_photo
+from ganfill.pipeline import Pipeline
 
 SIDE, SMALL = 256, 64
 
@@ -117,13 +117,13 @@ class FlatFill(InpaintMethod):
 def test_the_photo_path_adds_the_photos_detail_and_keeps_every_known_pixel(side, least, most):
     photo, hole = textured(side), centre_hole(side)
     box = Box(0, 0, side, side)
-    off = inpaint_photo(photo, hole, FlatFill(), box=box, detail=False).images[0]
-    on = inpaint_photo(photo, hole, FlatFill(), box=box, detail=True).images[0]
+    off = Pipeline(FlatFill(), detail=False)(photo, hole, box=box).images[0]
+    on = Pipeline(FlatFill(), detail=True)(photo, hole, box=box).images[0]
     assert np.array_equal(on[~hole], photo[~hole]) and np.array_equal(off[~hole], photo[~hole])
     inner = cv2.erode(hole.astype(np.uint8), np.ones((9, 9), np.uint8)) > 0
     truth = laplacian_energy(photo, inner)
     assert laplacian_energy(off, inner) < 0.05 * truth < least * truth < laplacian_energy(on, inner) < most * truth
-    assert np.array_equal(on, inpaint_photo(photo, hole, FlatFill(), box=box, detail=True).images[0])
+    assert np.array_equal(on, Pipeline(FlatFill(), detail=True)(photo, hole, box=box).images[0])
 
 
 def test_the_evaluator_and_the_cli_switch_detail_on_and_off():
@@ -152,7 +152,7 @@ def test_detail_defaults_to_the_methods_own_choice_and_the_caller_overrides_it()
     assert method_class("lsgan+ae-wild").adds_detail and not method_class("lsgan+ae").adds_detail
     photo, hole = textured(256), centre_hole(256)
     box = Box(0, 0, 256, 256)
-    fill = lambda method, **kw: inpaint_photo(photo, hole, method, box=box, **kw).images[0]  # noqa: E731
+    fill = lambda method, detail=None: Pipeline(method, detail)(photo, hole, box=box).images[0]  # noqa: E731
     with_detail, without = fill(FlatFill(), detail=True), fill(FlatFill(), detail=False)
     assert not np.array_equal(with_detail, without)
     assert np.array_equal(fill(FlatFill()), without)                        # its default: off

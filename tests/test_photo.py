@@ -11,7 +11,8 @@ from PIL import Image
 
 from ganfill.data import load_image, load_photo
 from ganfill.data.faces import Box, crop_square, detect_faces, face_crop_box
-from ganfill.photo import NoFaceError, choose_crop, inpaint_photo
+from ganfill.photo import NoFaceError, choose_crop
+from ganfill.pipeline import Pipeline
 
 
 @pytest.fixture(scope="module")
@@ -83,7 +84,7 @@ def test_the_detector_finds_the_face_in_test_photos(aligned):
 def test_a_photo_is_filled_and_nothing_else_changes(aligned, method):
     photo = load_image(aligned / "000002.jpg")
     mask = eyes_mask(photo.shape[:2])
-    result = inpaint_photo(photo, mask, method)
+    result = Pipeline(method)(photo, mask)
     out = result.images[0]
     assert out.shape == photo.shape and out.dtype == np.uint8
     assert np.array_equal(out[~mask], photo[~mask])
@@ -96,7 +97,7 @@ def test_a_large_photo_is_filled_seamlessly(aligned):
     photo = big_photo(aligned)
     assert photo.shape[:2] == (512, 512)
     mask = eyes_mask(photo.shape[:2])
-    result = inpaint_photo(photo, mask, "lsgan")
+    result = Pipeline("lsgan")(photo, mask)
     out = result.images[0]
     assert result.source == "face"
     assert np.array_equal(out[~mask], photo[~mask])
@@ -116,10 +117,10 @@ def test_no_face_is_refused_with_what_to_do(aligned):
     mask = np.zeros((300, 400), bool)
     mask[100:140, 150:250] = True
     with pytest.raises(NoFaceError, match="--box"):
-        inpaint_photo(noise, mask, "lsgan")
-    around = inpaint_photo(noise, mask, "lsgan", crop="hole")
+        Pipeline("lsgan")(noise, mask)
+    around = Pipeline("lsgan")(noise, mask, crop="hole")
     assert around.source == "hole" and around.box.w == 200
-    boxed = inpaint_photo(noise, mask, "lsgan", box=Box(120, 60, 160, 160))
+    boxed = Pipeline("lsgan")(noise, mask, box=Box(120, 60, 160, 160))
     assert boxed.source == "box" and np.array_equal(boxed.images[0][~mask], noise[~mask])
 
 
@@ -140,7 +141,7 @@ def test_the_crop_always_holds_the_hole(aligned):
 def test_candidates_differ_and_keep_the_surroundings(aligned):
     photo = load_image(aligned / "000006.jpg")
     mask = eyes_mask(photo.shape[:2])
-    result = inpaint_photo(photo, mask, "lsgan", candidates=3)
+    result = Pipeline("lsgan")(photo, mask, candidates=3)
     assert len(result.images) == 3
     for out in result.images:
         assert np.array_equal(out[~mask], photo[~mask])
@@ -163,7 +164,7 @@ def test_image_modes_are_written_back_in_their_own_mode(aligned, tmp_path, mode)
     src.save(path)
     photo = load_photo(path)
     mask = eyes_mask(photo.rgb.shape[:2])
-    filled = inpaint_photo(photo.rgb, mask, "telea").images[0]
+    filled = Pipeline("telea")(photo.rgb, mask).images[0]
     out = photo.with_fill(filled, mask)
     expect_shape = {"L": (256, 256), "RGBA": (256, 256, 4)}.get(photo.mode, (256, 256, 3))
     assert out.shape == expect_shape

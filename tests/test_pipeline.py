@@ -16,7 +16,6 @@ import ganfill
 from ganfill.data import load_image
 from ganfill.data.faces import Box, crop_resized, crop_square
 from ganfill.methods import get_method
-from ganfill.photo import inpaint_photo
 
 
 @pytest.fixture(scope="module")
@@ -72,7 +71,7 @@ def test_a_list_is_one_model_call_and_equals_the_photos_one_by_one(pipe, photos,
             assert np.array_equal(x, y)
             assert np.array_equal(x[~m], img[~m])
     # the same as the thin wrapper that other code calls
-    assert np.array_equal(inpaint_photo(images[1], masks[1], pipe.method, 2, seed=11, index=1).images[1],
+    assert np.array_equal(ganfill.Pipeline(pipe.method)(images[1], masks[1], 2, seed=11, index=1).images[1],
                           batch[1].images[1])
 
 
@@ -128,11 +127,14 @@ def test_input_arrays_are_converted_as_documented_or_refused(pipe, photos):
     with pytest.raises(ValueError, match="alpha"):
         pipe(np.dstack([img, img[..., :1]]), m)
     with pytest.raises(ValueError, match="mask"):
-        pipe(img, m[:10])
+        pipe(img, np.stack([m, m]))
+    with pytest.warns(UserWarning, match="resizing the mask"):       # another size: resized, as the CLI does
+        small = pipe(img, m[::2, ::2])
+    from ganfill.data import resize_mask
+    resized = resize_mask(m[::2, ::2], m.shape)
+    assert small.images[0].shape == img.shape and np.array_equal(small.images[0][~resized], img[~resized])
     with pytest.raises(TypeError, match="method"):
         ganfill.Pipeline(None)
-    with pytest.raises(TypeError, match="method"):
-        inpaint_photo(img, m, None)
     with pytest.raises(TypeError, match="method"):
         ganfill.Pipeline.from_pretrained(3)
     with pytest.raises(ValueError, match="unknown method"):
@@ -140,7 +142,7 @@ def test_input_arrays_are_converted_as_documented_or_refused(pipe, photos):
     with pytest.raises(ValueError, match="device"):
         ganfill.Pipeline.from_pretrained("telea", device="tpu")
     with pytest.raises(ValueError, match="photo 1: .*mask"):
-        pipe([img, img], [m, m[:5]])
+        pipe([img, img], [m, np.stack([m, m])])
 
 
 def test_auto_is_resolved_in_one_place():
@@ -161,7 +163,7 @@ def test_full_size_methods_read_only_the_window_they_need(photos):
     m[200:240, 100:250] = True
     m[300:305, 40:45] = True
     whole = cv2.inpaint(img, m.astype(np.uint8) * 255, 3.0, cv2.INPAINT_TELEA)
-    assert np.array_equal(inpaint_photo(img, m, "telea").images[0], whole)
+    assert np.array_equal(ganfill.Pipeline("telea")(img, m).images[0], whole)
 
 
 # ---------------------------------------------------------------- boxes, crops and memory

@@ -140,18 +140,18 @@ def test_evaluator_runs_at_the_images_size_with_scaled_masks(wild_dir, dlib_read
 
 @pytest.mark.slow
 def test_fixed_size_methods_go_through_the_photo_path(wild_faces):
-    """At 256 px a 64-px method's result is what a user's photo gets from inpaint_photo (the
+    """At 256 px a 64-px method's result is what a user's photo gets from the Pipeline (the
     evaluator batches the model call: convolutions may round one level apart by batch size)."""
     from ganfill.data.faces import Box
     from ganfill.evaluate import run_method
     from ganfill.methods import get_method
-    from ganfill.photo import inpaint_photo
+    from ganfill.pipeline import Pipeline
 
     method = get_method("lsgan+ae")
     masks = make_masks("free", 2, 256, seed=3)
     out = run_method(method, wild_faces[:2], masks, k=2, seed=5, start=7)
     for i in range(2):
-        user = inpaint_photo(wild_faces[i], masks[i], method, 2, box=Box(0, 0, 256, 256), seed=5, index=7 + i)
+        user = Pipeline(method)(wild_faces[i], masks[i], 2, box=Box(0, 0, 256, 256), seed=5, index=7 + i)
         for j in range(2):
             diff = np.abs(out[i, j].astype(int) - user.images[j].astype(int))
             assert diff.max() <= 2 and (diff == 0).mean() > 0.995

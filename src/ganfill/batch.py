@@ -108,8 +108,10 @@ def check_method(method: str | None, iterations: int | None, candidates: int) ->
     method = method or DEFAULT_METHOD
     if iterations is not None and "iterations" not in method_options(method):
         raise UserError(f"method {method!r} takes no --iterations")
-    if candidates > 1 and not method_class(method).gives_candidates:
-        raise UserError(f"method {method!r} gives a single answer; several candidates need an lsgan method")
+    try:
+        method_class(method).check_candidates(candidates)
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
     return method
 
 
@@ -131,9 +133,9 @@ class Settings:
     crop: str = "face"
 
 
-def _prepare_file(pipe, image_path: Path, mask_path: Path, settings: Settings):
-    """Load one photo and its mask and cut the model's crop -> (photo, mask, prepared); a one-line
-    error (ValueError, OSError) for a bad file, a box outside the photo, no face, ..."""
+def _load_file(image_path: Path, mask_path: Path):
+    """Load one photo and its mask -> (photo, mask); a one-line error (ValueError, OSError) for a
+    bad file.  A mask of another size is resized (nearest neighbour) with a warning."""
     from .data import load_mask, load_photo, resize_mask
 
     photo = load_photo(image_path)
@@ -143,10 +145,9 @@ def _prepare_file(pipe, image_path: Path, mask_path: Path, settings: Settings):
         _say(f"warning: {mask_path.name}: mask is {mask.shape[1]}x{mask.shape[0]}, image is {w}x{h}; "
              f"resizing the mask (nearest neighbour)")
         mask = resize_mask(mask, (h, w))
-    prepared = pipe.prepare(photo.rgb, mask, settings.box, settings.crop)
-    if prepared.source == "no hole":
+    if not mask.any():
         _say(f"{mask_path.name}: the mask has no hole; writing the image unchanged")
-    return photo, mask, prepared
+    return photo, mask
 
 
 def photo_index(name: str) -> int:
@@ -169,8 +170,8 @@ def _write_results(photo, mask, done, output: Path, k: int) -> list[Path]:
 
 def fill_photo(pipe, image: Path, mask: Path, output: Path, settings: Settings) -> list[Path]:
     """Fill one photo; returns the files written."""
-    photo, hole, prepared = _prepare_file(pipe, image, mask, settings)
-    done = pipe.run([prepared], settings.candidates, settings.seed)[0]
+    photo, hole = _load_file(image, mask)
+    done = pipe(photo.rgb, hole, settings.candidates, seed=settings.seed, box=settings.box, crop=settings.crop)
     return _write_results(photo, hole, done, output, settings.candidates)
 
 
@@ -219,9 +220,11 @@ class FolderReport:
     total: int = 0
     failures: list[str] = field(default_factory=list)     # "relative/path: one-line error", in order
     ignored: list[str] = field(default_factory=list)      # what the folder held that was not read, and why
+    skipped: int = 0        # outputs already complete, not made again (``--ray``'s resume)
 
     def summary(self, out_dir: Path) -> str:
         return (f"inpainted {self.written} of {self.total} images into {out_dir}"
+                + (f", {self.skipped} skipped (their outputs were already complete)" if self.skipped else "")
                 + (f"; {len(self.failures)} failed:" if self.failures else ""))
 
 
@@ -245,10 +248,10 @@ def fill_batch(pipe, jobs: list[Job], settings: Settings) -> list[str | None]:
     batch, so the same batches give the same bytes.  Photos that fail to load drop out; the rest
     go to the model BATCH_PIXELS at a time, and a batch one photo spoils is run photo by photo."""
     errors: list[str | None] = [None] * len(jobs)
-    loaded: list[tuple[int, tuple]] = []        # (place in jobs, (photo, mask, prepared))
+    loaded: list[tuple[int, tuple]] = []        # (place in jobs, (photo, mask))
     for i, job in enumerate(jobs):
         try:
-            loaded.append((i, _prepare_file(pipe, job.image, job.mask, settings)))
+            loaded.append((i, _load_file(job.image, job.mask)))
         except (UserError, ValueError, OSError) as exc:
             errors[i] = one_line(exc)
     k, seed = settings.candidates, settings.seed
@@ -262,16 +265,20 @@ def fill_batch(pipe, jobs: list[Job], settings: Settings) -> list[str | None]:
         if not any(jobs[i].write for i, _ in part):
             continue
         indices = [photo_index(jobs[i].name) for i, _ in part]
+        photos, holes = [item[1][0].rgb for item in part], [item[1][1] for item in part]
+        options = {"seed": seed, "box": settings.box, "crop": settings.crop}
         try:
-            results = pipe.run([item[1][2] for item in part], k, seed, indices)
+            # A photo that cannot be filled (no face, ...) comes back as its error; the others go
+            # to the model in one call.
+            results = pipe(photos, holes, k, index=indices, errors="return", **options)
         except ValueError:
-            results = []         # one photo spoiled the batch: run each alone, so only it fails
-            for (_, (_, _, prepared)), index in zip(part, indices):
+            results = []         # the model call itself failed: run each alone, so only its photo fails
+            for photo, hole, index in zip(photos, holes, indices):
                 try:
-                    results.append(pipe.run([prepared], k, seed, [index])[0])
+                    results.append(pipe(photo, hole, k, index=index, **options))
                 except ValueError as exc:
                     results.append(exc)
-        for (i, (photo, hole, _)), done in zip(part, results):
+        for (i, (photo, hole)), done in zip(part, results):
             if not jobs[i].write:
                 continue
             try:

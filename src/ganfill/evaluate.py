@@ -11,9 +11,11 @@ from pathlib import Path
 import numpy as np
 
 from .data import FaceFolder, make_masks, save_image_atomic
-from .methods import get_method, method_class, method_options
+from .data.files import write_json_atomic  # noqa: F401  (the evaluator's report writer)
+from .methods import get_method, method_info, method_options
+from .inputs import check_candidates
+from .pipeline import Pipeline
 from .metrics import diversity, score_batch, sharpness
-from .photo import method_adds_detail
 from .viz import image_grid
 
 
@@ -40,7 +42,6 @@ def _through_photo_path(method, images: np.ndarray, masks: np.ndarray, k: int, s
     :class:`ganfill.Pipeline` with the whole image as the crop, then the model (one call for the
     batch), the upscale (``detail``: None = the method's default) and the seam."""
     from .data.faces import Box
-    from .pipeline import Pipeline
 
     h, w = images.shape[1:3]
     pipe = Pipeline(method, detail)
@@ -65,8 +66,7 @@ def evaluate_method(name: str, images: np.ndarray, masks: np.ndarray, batch_size
     ``identity``, ``u_ids`` and ``p_ids`` when the originals' descriptors are given.  ``detail``: whether a fixed-size
     method's fill gets the photo's own fine detail (None: the method's default)."""
     method = get_method(name, **(options or {}))
-    if candidates > 1 and not method.gives_candidates:
-        raise ValueError(f"method {name!r} gives a single answer; --candidates needs a method that gives several")
+    method.check_candidates(candidates)
     outputs = np.empty_like(images)
     diversities = []
     bar = None
@@ -101,7 +101,7 @@ def evaluate_method(name: str, images: np.ndarray, masks: np.ndarray, batch_size
             scores.update(ids_scores(found, truth, seed=seed))
     upscaled = bool(method.fixed_size) and method.fixed_size < images.shape[1]
     return MethodResult(name, scores, elapsed / max(len(images), 1), len(images), outputs,
-                        upscaled and method_adds_detail(method, detail))
+                        upscaled and Pipeline(method, detail).detail)
 
 
 def image_side(folder: str | os.PathLike) -> int:
@@ -129,8 +129,7 @@ def evaluate(data: str | os.PathLike, mask_kind: str, methods: list[str], limit:
     """
     for name in methods:  # fail on a typo before any slow work
         get_method_name_check(name)
-    if candidates < 1:
-        raise ValueError("candidates must be at least 1")
+    candidates = check_candidates(candidates)
     side = image_side(data)
     dataset = FaceFolder(data, limit=limit, size=side, progress=progress)
     images = dataset.images
@@ -149,7 +148,7 @@ def evaluate(data: str | os.PathLike, mask_kind: str, methods: list[str], limit:
     for name in methods:
         n = min(len(images), (method_limits or {}).get(name, len(images)))
         options = {"device": device} if "device" in method_options(name) else {}
-        k = candidates if method_class(name).gives_candidates else 1
+        k = candidates if method_info(name).gives_candidates else 1
         results.append(evaluate_method(name, images[:n], masks[:n], batch_size, progress, options, seed, k,
                                        truth_descriptors, detail))
     report = {"mask": mask_kind, "n_images": len(images), "size": side, "seed": seed, "data": str(data),
@@ -196,14 +195,6 @@ def results_grid(images: np.ndarray, masks: np.ndarray, results: list[MethodResu
     n = min(n, len(images), *(len(r.outputs) for r in results)) if results else min(n, len(images))
     rows = [masked_input(images[:n], masks[:n])] + [r.outputs[:n] for r in results] + [images[:n]]
     return image_grid(np.concatenate(rows), ncols=n)
-
-
-def write_json_atomic(data: dict, path: str | os.PathLike) -> None:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(json.dumps(data, indent=2) + "\n")
-    tmp.replace(path)
 
 
 def save_grid(grid: np.ndarray, path: str | os.PathLike) -> None:

@@ -11,28 +11,14 @@ import importlib
 import inspect
 
 from .inpaint.base import InpaintMethod, image_seed, image_seeds
+from .inpaint.catalog import CATALOG, DEFAULT_METHOD, MethodInfo
 
-__all__ = ["DEFAULT_METHOD", "InpaintMethod", "image_seed", "image_seeds", "register", "method_names", "method_class", "method_options", "get_method"]
-
-
-# name -> "module:Class"; a class's constructor takes keyword options only.
-_REGISTRY: dict[str, str] = {
-    "mean": "ganfill.baselines.classical:MeanFill",
-    "telea": "ganfill.baselines.classical:Telea",
-    "navier-stokes": "ganfill.baselines.classical:NavierStokes",
-    "biharmonic": "ganfill.baselines.classical:Biharmonic",
-    "lsgan": "ganfill.inpaint.pipeline:LSGANMethod",
-    "lsgan-yeh": "ganfill.inpaint.pipeline:LSGANYehMethod",
-    "lsgan+ae": "ganfill.inpaint.refine:LSGANRefineMethod",
-    "lsgan+ae-paper": "ganfill.inpaint.refine:LSGANPaperRefineMethod",
-    "ae-only": "ganfill.inpaint.refine:AEOnlyMethod",
-    "lsgan+ae-wild": "ganfill.inpaint.refine:WildRefineMethod",
-    "context-encoder": "ganfill.baselines.context_encoder:ContextEncoderMethod",
-}
+__all__ = ["DEFAULT_METHOD", "InpaintMethod", "MethodInfo", "get_method", "image_seed", "image_seeds", "method_class",
+           "method_info", "method_names", "method_options", "register"]
 
 
-#: what `ganfill inpaint`, the server, the web page and ganfill.Pipeline use when no method is named
-DEFAULT_METHOD = "lsgan+ae-wild"
+# name -> "module:Class", from the catalog; a class's constructor takes keyword options only.
+_REGISTRY: dict[str, str] = {name: info.target for name, info in CATALOG.items()}
 
 
 def register(name: str, target: str) -> None:
@@ -44,12 +30,21 @@ def method_names() -> list[str]:
     return list(_REGISTRY)
 
 
-def method_class(name: str) -> type[InpaintMethod]:
+def method_info(name: str) -> MethodInfo:
+    """What method ``name`` is (size, speed, candidates, cost, description), without importing it."""
+    _target(name)
+    return CATALOG.get(name) or MethodInfo(_REGISTRY[name], getattr(method_class(name), "description", ""))
+
+
+def _target(name: str) -> str:
     try:
-        target = _REGISTRY[name]
+        return _REGISTRY[name]
     except KeyError:
         raise ValueError(f"unknown method {name!r}; choose from {', '.join(_REGISTRY)}") from None
-    module, cls = target.split(":")
+
+
+def method_class(name: str) -> type[InpaintMethod]:
+    module, cls = _target(name).split(":")
     return getattr(importlib.import_module(module), cls)
 
 

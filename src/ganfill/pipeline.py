@@ -14,13 +14,24 @@ from __future__ import annotations
 
 from typing import Sequence
 
-from .data.faces import Box
 from . import inputs, methods
-from .methods import InpaintMethod
+from .data.faces import Box
+from .inpaint.base import InpaintMethod
 from .models.device import resolve_device
-from .photo import PhotoResult, PreparedPhoto, as_method, inpaint_photos, prepare_photo
+from .photo import PhotoResult, fill, prepare
 
-__all__ = ["Pipeline"]
+__all__ = ["Pipeline", "PhotoResult"]
+
+
+def as_method(method) -> InpaintMethod:
+    """A registry name or an :class:`~ganfill.methods.InpaintMethod` -> the method; a clear error
+    for anything else (``None`` included)."""
+    if isinstance(method, InpaintMethod) or callable(getattr(method, "candidates", None)):
+        return method       # a method, or an object that behaves as one (a stand-in in a test)
+    if isinstance(method, str):
+        return methods.get_method(method)
+    raise TypeError(f"method must be a registry name (see `ganfill methods`) or an InpaintMethod, "
+                    f"got {type(method).__name__}")
 
 
 class Pipeline:
@@ -28,9 +39,9 @@ class Pipeline:
 
     def __init__(self, method: InpaintMethod | str, detail: bool | None = None):
         self.method = as_method(method)
-        #: add the photo's own fine detail above the model's size (see :func:`ganfill.photo.inpaint_photo`);
-        #: None: the method's default
-        self.detail = detail if detail is None else bool(detail)
+        #: add the photo's own fine detail where the face crop is larger than the model's size;
+        #: None: the method's default (``adds_detail``)
+        self.detail = bool(getattr(self.method, "adds_detail", False)) if detail is None else bool(detail)
 
     @classmethod
     def from_pretrained(cls, method: str = methods.DEFAULT_METHOD, device: str = "auto", detail: bool | None = None,
@@ -57,31 +68,20 @@ class Pipeline:
     def name(self) -> str:
         return getattr(self.method, "name", type(self.method).__name__)
 
-    def prepare(self, image, mask, box: Box | None = None, crop: str = "face") -> PreparedPhoto:
-        """Check one photo and cut the crop the model sees (see :func:`ganfill.photo.prepare_photo`);
-        ValueError with a one-line message for bad input.  For callers that want each photo's
-        error on its own (a folder) before :meth:`run` fills the good ones in one batch."""
-        return prepare_photo(image, mask, self.method, box, crop)
-
-    def run(self, prepared: Sequence[PreparedPhoto], candidates: int = 1, seed: int = 0,
-            indices: Sequence[int] | None = None) -> list[PhotoResult]:
-        """Fill prepared photos, the model called once on all their crops; photo ``i`` is seeded
-        from ``(seed, indices[i])`` (default: its place in ``prepared``)."""
-        return inpaint_photos(prepared, self.method, candidates, seed, indices, self.detail)
-
     def __call__(self, image, mask, candidates: int = 1, seed: int | None = None, generator=None,
-                 box: Box | Sequence[Box | None] | None = None, crop: str = "face", index: int = 0
-                 ) -> PhotoResult | list[PhotoResult]:
+                 box: Box | Sequence[Box | None] | None = None, crop: str = "face", index: int | Sequence[int] = 0,
+                 errors: str = "raise") -> PhotoResult | list[PhotoResult]:
         """Fill the hole of a photo, or of a list of photos in one batch.
 
         Args:
             image: the photo, ``(H, W, 3)`` RGB of any size: uint8 0-255; uint16 (16-bit) and float
                 in ``[0, 1]`` are converted to uint8, greyscale ``(H, W)`` is repeated into RGB, a
-                PIL image is converted; other floats or ranges are a ValueError.  Or a list of such
-                photos, each its own size.
-            mask: the hole, ``(H, W)`` of the photo's size: **True / nonzero = hole** (the pixels to
-                fill; white in a mask file or a PIL image), False / 0 = known pixels, returned
-                byte-identical.  A list of masks with a list of photos.
+                PIL image is converted, a file path is read as ``ganfill inpaint`` reads it; other
+                floats or ranges are a ValueError.  Or a list of such photos, each its own size.
+            mask: the hole, ``(H, W)``: **True / nonzero = hole** (the pixels to fill; white in a
+                mask file or a PIL image), False / 0 = known pixels, returned byte-identical; a mask
+                of another size than the photo is resized (nearest neighbour) with a warning.  A
+                list of masks with a list of photos.
             candidates: K results per photo, 1 to 8, best first (K > 1 needs a method with randomness:
                 ``lsgan``, ``lsgan+ae``, ...).
             seed: the call's seed, 0 to 2**63 - 1 (default 0).  Photo ``i`` of the call is seeded from
@@ -92,7 +92,11 @@ class Pipeline:
                 photo): a ``Box(x, y, w, h)``, a tuple of four ints or ``"x,y,w,h"``; with a list
                 of photos, one box for all or a list.
             crop: ``"face"`` (the detected face's square) or ``"hole"`` (a square around the hole).
-            index: the index of the first photo (its place in a folder), for its seed.
+            index: the index of the first photo (its place in a folder), for its seed; or one
+                index per photo of a list.
+            errors: with a list of photos, ``"raise"`` (the first bad photo's error is raised) or
+                ``"return"`` (a bad photo's ValueError takes its place in the returned list and the
+                others are filled in one batch: what a folder run wants).
 
         Returns:
             a :class:`~ganfill.photo.PhotoResult` (``images``: K uint8 ``(H, W, 3)`` arrays, best
@@ -101,7 +105,7 @@ class Pipeline:
 
         Raises:
             ValueError: bad input, no face found (:class:`~ganfill.photo.NoFaceError`), a box
-                outside the photo; one line each.
+                outside the photo; one line each.  TypeError: a value of the wrong type.
         """
         if seed is not None and generator is not None:
             raise ValueError("give either seed or generator, not both")
@@ -111,22 +115,35 @@ class Pipeline:
             seed = int(torch.randint(0, 2**62, (1,), generator=generator))
         seed = inputs.check_seed(0 if seed is None else seed)
         candidates = inputs.check_candidates(candidates)
-        if isinstance(image, (list, tuple)):
-            if not isinstance(mask, (list, tuple)) or len(mask) != len(image):
-                raise ValueError("a list of photos needs a list of masks of the same length")
-            one_box = box is None or isinstance(box, (Box, str)) or (isinstance(box, tuple) and len(box) == 4
-                                                                      and all(isinstance(v, int) for v in box))
-            boxes = [inputs.as_box(b) for b in ([box] * len(image) if one_box else list(box))]
-            if len(boxes) != len(image):
-                raise ValueError(f"{len(boxes)} boxes for {len(image)} photos")
-            prepared = []
-            for i, (img, m, b) in enumerate(zip(image, mask, boxes)):
-                try:
-                    prepared.append(self.prepare(img, m, b, crop))
-                except ValueError as exc:
-                    raise type(exc)(f"photo {i}: {exc}") from None
-            return self.run(prepared, candidates, seed, range(index, index + len(prepared)))
-        return self.run([self.prepare(image, mask, inputs.as_box(box), crop)], candidates, seed, [index])[0]
+        self.method.check_candidates(candidates)
+        many = isinstance(image, (list, tuple))
+        images, masks = (list(image), mask) if many else ([image], [mask])
+        if many and (not isinstance(mask, (list, tuple)) or len(mask) != len(image)):
+            raise ValueError("a list of photos needs a list of masks of the same length")
+        one_box = box is None or isinstance(box, (Box, str)) or (isinstance(box, tuple) and len(box) == 4
+                                                                  and all(isinstance(v, int) for v in box))
+        boxes = [inputs.as_box(b) for b in ([box] * len(images) if one_box or not many else list(box))]
+        if len(boxes) != len(images):
+            raise ValueError(f"{len(boxes)} boxes for {len(images)} photos")
+        indices = ([int(i) for i in index] if isinstance(index, (list, tuple, range))
+                   else list(range(int(index), int(index) + len(images))))
+        if len(indices) != len(images):
+            raise ValueError(f"{len(indices)} indices for {len(images)} photos")
+        if errors not in ("raise", "return"):
+            raise ValueError(f"errors must be 'raise' or 'return', got {inputs.quote(errors)}")
+        prepared, failed = [], {}
+        for i, (img, m, b) in enumerate(zip(images, masks, boxes)):
+            try:
+                photo = inputs.as_image(img)
+                prepared.append(prepare(photo, inputs.as_mask(m, photo.shape[:2]), self.method, b, crop))
+            except ValueError as exc:
+                if errors == "raise" or not many:
+                    raise type(exc)(f"photo {i}: {exc}" if many else str(exc)) from None
+                failed[i] = exc
+        good = [i for i in range(len(images)) if i not in failed]
+        filled = iter(fill(prepared, self.method, candidates, seed, [indices[i] for i in good], self.detail))
+        results = [failed[i] if i in failed else next(filled) for i in range(len(images))]
+        return results if many else results[0]
 
     def __repr__(self) -> str:
         return f"Pipeline(method={self.name!r})"

@@ -13,7 +13,7 @@ from ..inpaint.base import InpaintMethod
 class MeanFill(InpaintMethod):
     """The hole takes the mean colour of the known pixels (rounded to the nearest uint8)."""
 
-    description = "the mean colour of the known pixels"
+    name = "mean"
 
     def inpaint_one(self, image: np.ndarray, mask: np.ndarray) -> np.ndarray:
         known = image[~mask]
@@ -39,7 +39,7 @@ class _OpenCV(InpaintMethod):
 class Telea(_OpenCV):
     """``cv2.inpaint`` with Telea's fast marching method, radius 3."""
 
-    description = "OpenCV's Telea fast marching"
+    name = "telea"
 
     flag = cv2.INPAINT_TELEA
 
@@ -47,7 +47,7 @@ class Telea(_OpenCV):
 class NavierStokes(_OpenCV):
     """``cv2.inpaint`` with the Navier-Stokes method, radius 3."""
 
-    description = "OpenCV's Navier-Stokes"
+    name = "navier-stokes"
 
     flag = cv2.INPAINT_NS
 
@@ -55,10 +55,7 @@ class NavierStokes(_OpenCV):
 class Biharmonic(InpaintMethod):
     """scikit-image's ``inpaint_biharmonic``, per colour channel."""
 
-    description = "scikit-image's biharmonic inpainting"
-    speed = "medium"
-    # a sparse solve over the hole: 33 s and 3 GB for a 700 x 700 hole in a 1,024-px photo
-    bounded_cost = False
+    name = "biharmonic"
     # skimage solves each hole on its bounding box and a 2-pixel neighbourhood
     context = 8
 

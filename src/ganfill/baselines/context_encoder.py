@@ -15,18 +15,15 @@ from ..models.device import frozen, resolve_device
 class ContextEncoderMethod(InpaintMethod):
     """``context-encoder``: one forward pass of the trained context encoder (``context-encoder.safetensors``)."""
 
-    fixed_size = MODEL_SIZE
-    description = "Context Encoder (Pathak et al. 2016), one forward pass"
+    name = "context-encoder"
 
-    def __init__(self, device: str = "cpu", weights=None):
+    def __init__(self, device: str = "auto", weights=None):
         from ..weights import load_context_encoder
 
         self.device = resolve_device(device)
         self.net = frozen(load_context_encoder(weights, self.device))
 
     def fill(self, images: np.ndarray, masks: np.ndarray, seeds: Sequence[int], k: int = 1) -> np.ndarray:
-        if k != 1:
-            raise ValueError(f"method {self.name!r} gives a single answer; several candidates need an lsgan method")
         with torch.no_grad():
             out = self.net(to_tensor(images).to(self.device), mask_to_tensor(masks).to(self.device))
         return np.where(masks[..., None], to_uint8(out), images)[:, None]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import tempfile
 from pathlib import Path
 from typing import Sequence
 
@@ -12,13 +11,11 @@ import numpy as np
 import torch
 from PIL import Image
 
+from .files import atomic_write
+from .sizes import MODEL_SIZE, WILD_SIZE
 from .images import ImageError, load_image
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp", ".bmp")
-#: the side of the faces the networks are trained on and take (the thesis's 64 x 64)
-MODEL_SIZE = 64
-#: the side of the in-the-wild faces the photo-scale refiner is trained on (one octave above)
-WILD_SIZE = 128
 #: the validation split: celeba-wild/train faces (by file number and by sorted position) that no
 #: model trains on; every tuning choice is made on them
 WILD_VALIDATION = range(22211, 22711)
@@ -155,12 +152,11 @@ def decode_folder(files: list[Path], crop=None, size: int = MODEL_SIZE, cache_di
         out[i] = preprocess(load_image(f), crop, size)
     if cache_path is not None:
         try:
-            cache_path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=cache_path.parent, suffix=".npy.tmp")
-            with os.fdopen(fd, "wb") as fh:
-                np.save(fh, out, allow_pickle=False)
-            os.chmod(tmp, 0o644)
-            os.replace(tmp, cache_path)
+            def write(tmp: str) -> None:
+                with open(tmp, "wb") as fh:
+                    np.save(fh, out, allow_pickle=False)
+
+            atomic_write(cache_path, write)
         except OSError:
             pass  # caching is an optimisation; a read-only home must not stop the run
     return out

@@ -19,7 +19,7 @@ FACE_SCALE = 0.85
 HOLE_SCALE = 2.0
 #: a box's coordinates and sides lie within this many pixels (well above any photo's side, and
 #: small enough that no arithmetic on them overflows a float)
-MAX_BOX_SIDE = 1_000_000
+MAX_BOX_SIDE = 10_000_000
 
 
 @dataclass(frozen=True)
@@ -43,7 +43,7 @@ class Box:
     def parse(cls, text: str) -> "Box":
         """``"x,y,w,h"`` -> Box, with a one-line error on anything else."""
         parts = text.replace(" ", "").split(",")
-        if len(parts) != 4 or not all(p.lstrip("-").isascii() and p.lstrip("-").isdecimal() and len(p) <= 8 for p in parts):
+        if len(parts) != 4 or not all(p.lstrip("-").isascii() and p.lstrip("-").isdecimal() and len(p) <= 9 for p in parts):
             if len(parts) == 4 and all(p.lstrip("-").isascii() and p.lstrip("-").isdecimal() for p in parts):
                 raise ValueError(f"a box's x, y, w and h must lie within {MAX_BOX_SIDE:,} pixels, got {quote(text)}")
             raise ValueError(f"a box is x,y,w,h in whole pixels, got {quote(text)}")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import os
-import tempfile
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,6 +11,8 @@ from pathlib import Path
 import numpy as np
 import torch
 from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
+
+from .files import atomic_write
 
 # Refuse decompression bombs with a clear error rather than exhausting memory.
 MAX_IMAGE_PIXELS = 64_000_000
@@ -309,7 +310,6 @@ def save_image_atomic(array: np.ndarray, path: str | os.PathLike, *, icc: bytes 
     fmt = _format(path)
     if fmt is None:
         raise ImageError(f"{path}: unsupported output format {path.suffix!r} (use .png, .jpg or .webp)")
-    path.parent.mkdir(parents=True, exist_ok=True)
     array = np.asarray(array)
     if array.dtype == bool:
         array = array.astype(np.uint8) * 255
@@ -320,18 +320,8 @@ def save_image_atomic(array: np.ndarray, path: str | os.PathLike, *, icc: bytes 
         options["exif"] = exif
     if dpi and fmt in ("JPEG", "PNG", "TIFF", "BMP"):
         options["dpi"] = dpi
-    tmp = None
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        with os.fdopen(fd, "wb") as fh:
-            Image.fromarray(array).save(fh, format=fmt, **options)
-        os.chmod(tmp, 0o644)  # mkstemp makes owner-only files; outputs are ordinary files
-        os.replace(tmp, path)
-    except BaseException:
-        # BaseException: a KeyboardInterrupt (or SIGTERM turned into one) must not leave debris.
-        if tmp is not None and os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    image = Image.fromarray(array)
+    atomic_write(path, lambda tmp: image.save(tmp, format=fmt, **options))
 
 
 def to_tensor(images: np.ndarray) -> torch.Tensor:

@@ -14,7 +14,7 @@ from typing import Sequence
 
 import numpy as np
 
-from ..data import check_faces
+from .catalog import CATALOG, MethodInfo
 
 
 def image_seed(seed: int, index: int) -> int:
@@ -37,17 +37,12 @@ class InpaintMethod:
     """
 
     name: str = "method"
-    #: the side the method needs its input at (None: any size)
+    # The fields of :class:`~ganfill.inpaint.catalog.MethodInfo`: a registered method's come from its
+    # catalog entry (its class's ``name``); these are the defaults for any other subclass.
     fixed_size: int | None = None
-    #: one line for ``ganfill methods``
     description: str = ""
-    #: whether K > 1 candidates differ (a method with randomness)
     gives_candidates: bool = False
-    #: "fast" (well under a second per photo on a CPU), "medium" (about a second) or "slow"
-    #: (tens of seconds): measured in docs/results.md, shown by ``ganfill methods``
     speed: str = "fast"
-    #: whether its time and memory are bounded whatever the photo and hole (the others are off on
-    #: a server unless its operator turns them on)
     bounded_cost: bool = True
     #: for a full-size method, how many pixels around the hole it reads (None: the whole image);
     #: the photo path then runs it on that window only, so a wide photo costs the hole's size
@@ -57,15 +52,28 @@ class InpaintMethod:
     #: caller's ``detail=`` overrides it
     adds_detail: bool = False
 
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        info = CATALOG.get(cls.__dict__.get("name"))
+        if info is not None:
+            for field in MethodInfo.__dataclass_fields__:
+                if field != "target":
+                    setattr(cls, field, getattr(info, field))
+
     def inpaint_one(self, image: np.ndarray, mask: np.ndarray) -> np.ndarray:
         raise NotImplementedError
 
     def fill(self, images: np.ndarray, masks: np.ndarray, seeds: Sequence[int], k: int = 1) -> np.ndarray:
         """uint8 ``(N, H, W, 3)`` images, bool ``(N, H, W)`` masks (True = hole) and one seed per image
-        -> uint8 ``(N, k, H, W, 3)``, best first."""
-        if k != 1:
-            raise ValueError(f"method {self.name!r} gives a single answer; several candidates need an lsgan method")
+        -> uint8 ``(N, k, H, W, 3)``, best first (``k`` is 1 unless :attr:`gives_candidates`)."""
         return np.stack([self.inpaint_one(img, m) for img, m in zip(images, masks)])[:, None]
+
+    @classmethod
+    def check_candidates(cls, k: int) -> None:
+        """A ValueError if this method cannot give ``k`` different results."""
+        if k > 1 and not cls.gives_candidates:
+            raise ValueError(f"method {cls.name!r} gives a single answer; several candidates need a method "
+                             f"with randomness (an lsgan method)")
 
     def _checked(self, images, masks) -> tuple[np.ndarray, np.ndarray, bool]:
         images = np.asarray(images)
@@ -80,6 +88,8 @@ class InpaintMethod:
         if images.shape[:3] != masks.shape:
             raise ValueError(f"images {images.shape[1:3]} and masks {masks.shape[1:]} differ in size")
         if self.fixed_size is not None:
+            from ..data import check_faces
+
             check_faces(images, masks, self.fixed_size, f"method {self.name!r}")
         return images, masks, single
 
@@ -89,8 +99,7 @@ class InpaintMethod:
         ``(H, W, 3)`` image).  Image ``i`` is seeded from ``(seed, start + i)``, or from
         ``(seed, start[i])`` when ``start`` is a sequence of indices, one per image (a batch of a
         folder's photos with some left out keeps each photo's own index)."""
-        if k < 1:
-            raise ValueError("candidates must be at least 1")
+        self.check_candidates(k)
         images, masks, single = self._checked(images, masks)
         if isinstance(start, (int, np.integer)):
             seeds = image_seeds(seed, int(start), len(images))

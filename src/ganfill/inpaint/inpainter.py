@@ -74,7 +74,7 @@ class Inpainter:
     """
 
     def __init__(self, G: torch.nn.Module, D: torch.nn.Module, encoder: torch.nn.Module | None = None,
-                 config: InpainterConfig | None = None, device: str | torch.device = "cpu"):
+                 config: InpainterConfig | None = None, device: str | torch.device = "auto"):
         self.device = resolve_device(device)
         # Frozen once here: the search differentiates with respect to z only, and no call toggles
         # anything on the networks, so threads may share one Inpainter.
@@ -86,7 +86,7 @@ class Inpainter:
             raise ValueError("the encoder start needs a latent encoder; pass one or use init='random'")
 
     @classmethod
-    def from_pretrained(cls, preset: str = "fast", device: str | torch.device = "cpu",
+    def from_pretrained(cls, preset: str = "fast", device: str | torch.device = "auto",
                         gan_weights=None, encoder_weights=None, **overrides) -> "Inpainter":
         """The shipped LSGAN (and latent encoder) with a named preset: ``fast`` or ``yeh``.
 
@@ -153,8 +153,6 @@ class Inpainter:
         G(ẑ) is rounded to the uint8 levels, then pasted into the hole on the device, or
         Poisson-blended (on the CPU, image by image) when the config's ``blend`` is ``poisson``.
         """
-        if candidates < 1:
-            raise ValueError("candidates must be at least 1")
         if (m.flatten(1) > 0.5).all(1).any():
             raise ValueError("a mask covers the whole image: there is nothing to condition on")
         n, k = y.shape[0], candidates
@@ -218,12 +216,10 @@ class Inpainter:
 class LSGANMethod(InpaintMethod):
     """The LSGAN inpainter in the method registry (``lsgan`` = fast path, ``lsgan-yeh`` = Yeh protocol)."""
 
-    fixed_size = MODEL_SIZE
-    gives_candidates = True
-    description = "LSGAN latent search from the encoder's start, Poisson-blended"
+    name = "lsgan"
     preset = "fast"
 
-    def __init__(self, device: str = "cpu", iterations: int | None = None, lam: float | None = None,
+    def __init__(self, device: str = "auto", iterations: int | None = None, lam: float | None = None,
                  lr: float | None = None, blend: str | None = None, weighting: str | None = None,
                  gan_weights=None, encoder_weights=None):
         self.inpainter = Inpainter.from_pretrained(self.preset, device=device, iterations=iterations, lam=lam,
@@ -235,8 +231,5 @@ class LSGANMethod(InpaintMethod):
 
 
 class LSGANYehMethod(LSGANMethod):
-    description = "Yeh et al.'s protocol: a random start, 1,500 Adam iterations"
-    speed = "slow"
-    # 1,500 search steps per candidate: minutes for eight candidates
-    bounded_cost = False
+    name = "lsgan-yeh"
     preset = "yeh"

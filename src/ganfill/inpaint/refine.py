@@ -25,7 +25,8 @@ import torch.nn.functional as F
 from ..data import MODEL_SIZE, WILD_SIZE, mask_to_tensor, to_tensor, to_uint8
 from ..models.device import frozen, resolve_device
 from .base import InpaintMethod
-from .pipeline import Inpainter
+from ..weights import REFINER_AE_ONLY_WEIGHTS, REFINER_PAPER_WEIGHTS, REFINER_WEIGHTS, REFINER_WILD_WEIGHTS
+from .inpainter import Inpainter
 
 
 @torch.no_grad()
@@ -90,13 +91,11 @@ def upscaled_completion(inpainter: Inpainter, images: torch.Tensor, masks: torch
 class LSGANRefineMethod(InpaintMethod):
     """``lsgan+ae``: the LSGAN fast path, then the refiner, in the method registry."""
 
-    fixed_size = MODEL_SIZE
-    gives_candidates = True
-    description = "the LSGAN's completion refined by our U-Net autoencoder (the thesis's joint model)"
+    name = "lsgan+ae"
     preset = "fast"
-    refiner_file = "refiner.safetensors"
+    refiner_file = REFINER_WEIGHTS.name
 
-    def __init__(self, device: str = "cpu", iterations: int | None = None, lam: float | None = None,
+    def __init__(self, device: str = "auto", iterations: int | None = None, lam: float | None = None,
                  lr: float | None = None, blend: str | None = None, gan_weights=None, encoder_weights=None,
                  refiner_weights=None, flip: bool = True):
         from ..weights import load_refiner, refiner_input_settings, shipped
@@ -125,19 +124,18 @@ class LSGANRefineMethod(InpaintMethod):
 class LSGANPaperRefineMethod(LSGANRefineMethod):
     """``lsgan+ae-paper``: the same, with the thesis's autoencoder."""
 
-    description = "the LSGAN's completion refined by the thesis's autoencoder"
+    name = "lsgan+ae-paper"
 
-    refiner_file = "refiner-paper.safetensors"
+    refiner_file = REFINER_PAPER_WEIGHTS.name
 
 
 class AEOnlyMethod(InpaintMethod):
     """``ae-only``: the refiner alone, on the image with its hole emptied (zeros); no LSGAN."""
 
-    fixed_size = MODEL_SIZE
-    description = "the refiner alone on the emptied hole, no GAN (the ablation)"
-    refiner_file = "refiner-ae-only.safetensors"
+    name = "ae-only"
+    refiner_file = REFINER_AE_ONLY_WEIGHTS.name
 
-    def __init__(self, device: str = "cpu", refiner_weights=None, flip: bool = True):
+    def __init__(self, device: str = "auto", refiner_weights=None, flip: bool = True):
         from ..weights import load_refiner, shipped
 
         self.refiner = frozen(load_refiner(refiner_weights if refiner_weights is not None
@@ -145,8 +143,6 @@ class AEOnlyMethod(InpaintMethod):
         self.flip = flip
 
     def fill(self, images: np.ndarray, masks: np.ndarray, seeds: Sequence[int], k: int = 1) -> np.ndarray:
-        if k != 1:
-            raise ValueError(f"method {self.name!r} gives a single answer; several candidates need an lsgan method")
         device = next(self.refiner.parameters()).device
         m = mask_to_tensor(masks).to(device)
         x = to_tensor(images).to(device) * (1.0 - m)             # the hole exactly 0, as in training
@@ -157,16 +153,13 @@ class AEOnlyMethod(InpaintMethod):
 class WildRefineMethod(InpaintMethod):
     """``lsgan+ae-wild``: the LSGAN's 64-px completion scaled to 128 px, then the photo refiner."""
 
-    fixed_size = WILD_SIZE
-    gives_candidates = True
-    description = ("the LSGAN's completion scaled to 128 px and refined by a U-Net trained on in-the-wild "
-                   "faces against a patch discriminator")
-    refiner_file = "refiner-wild.safetensors"
+    name = "lsgan+ae-wild"
+    refiner_file = REFINER_WILD_WEIGHTS.name
     # The refiner's last skip is at half its size and the photo is larger still: the top octaves
     # come from the photo (docs/results.md, "Detail above the model's size").
     adds_detail = True
 
-    def __init__(self, device: str = "cpu", iterations: int | None = None, lam: float | None = None,
+    def __init__(self, device: str = "auto", iterations: int | None = None, lam: float | None = None,
                  lr: float | None = None, gan_weights=None, encoder_weights=None, refiner_weights=None,
                  flip: bool | None = None):
         from ..weights import load_refiner, refiner_input_settings, shipped

@@ -45,16 +45,16 @@ class Engine:
     """The methods this server offers, the worker processes that run them, and the queue."""
 
     def __init__(self, config: ServerConfig):
-        from ..methods import method_class, method_names
+        from ..methods import method_info, method_names
 
         self.config = config
         for name in (config.method, *config.enable):
-            method_class(name)                      # an unknown name fails at start-up
+            method_info(name)                       # an unknown name fails at start-up
         #: the methods a request may ask for: every one of bounded cost, and those turned on
-        self.offered = [n for n in method_names() if method_class(n).bounded_cost or n in config.enable]
+        self.offered = [n for n in method_names() if method_info(n).bounded_cost or n in config.enable]
         if config.method not in self.offered:
             self.offered.insert(0, config.method)
-        self.slow = {n for n in self.offered if method_class(n).speed == "slow" or not method_class(n).bounded_cost}
+        self.slow = {n for n in self.offered if method_info(n).speed == "slow" or not method_info(n).bounded_cost}
         self.workers = _worker_pool(config)
         # Threads only wait on worker processes; one per worker, so a waiting job never blocks another.
         self.threads = ThreadPoolExecutor(max_workers=config.workers, thread_name_prefix="ganfill")
@@ -66,9 +66,9 @@ class Engine:
         return self.workers.loaded()
 
     def check_method(self, name: str) -> None:
-        from ..methods import method_class
+        from ..methods import method_info
 
-        method_class(name)                          # ValueError (400) for an unknown name
+        method_info(name)                           # ValueError (400) for an unknown name
         if name not in self.offered:
             raise HTTPException(403, f"method {name!r} is off on this server: its time or memory grows with "
                                      f"the request; its operator can turn it on (ganfill serve --enable {name})")
@@ -176,11 +176,11 @@ def create_app(config: ServerConfig | None = None) -> FastAPI:
     def methods() -> dict:
         """The methods this server offers (the default first), those that give several candidates,
         and the most candidates a request may ask."""
-        from ..methods import method_class
+        from ..methods import method_info
 
         offered = [config.method] + [n for n in engine.offered if n != config.method]
         return {"default": config.method, "methods": offered, "max_candidates": inputs.MAX_CANDIDATES,
-                "candidates": [n for n in offered if method_class(n).gives_candidates]}
+                "candidates": [n for n in offered if method_info(n).gives_candidates]}
 
     @app.post("/api/inpaint", responses={200: {"content": {"image/png": {}, "application/json": {}}}})
     async def inpaint(request: Request,
