@@ -1,55 +1,67 @@
-"""A screenshot of the web page after one fill, for the docs: starts `ganfill serve`'s app on a free
-loopback port, opens scikit-image's astronaut (a photo in no training set) in headless Chromium, paints a stroke and presses Inpaint.
+"""A screenshot of the web page after a real fill, for the README: starts `ganfill serve`'s app (the
+default method) on a free loopback port, opens a test face of celeba-wild in headless Chromium, paints
+a stroke across the eyes, presses Inpaint and leaves the before/after line in the middle of the hole.
 
     python scripts/screenshot_page.py -o docs/images/web-page.png
 """
 import argparse
 import socket
-import tempfile
 import threading
 import time
-from pathlib import Path
 
 import uvicorn
 from PIL import Image
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
-from selenium.webdriver.common.action_chains import ActionChains
+from selenium.webdriver.common.actions.action_builder import ActionBuilder
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
-from ganfill.server.app import ServerConfig, create_app
+from ganfill.server.app import ServerConfig, create_app, uvicorn_config
 
 p = argparse.ArgumentParser()
 p.add_argument("-o", "--output", default="docs/images/web-page.png")
+p.add_argument("--photo", default="/work/shared/data/celeba-wild/test/22712.jpg",
+               help="a face (default: a celeba-wild test face, in no training set)")
+p.add_argument("--size", default="1280,900", help="the window, w,h")
 args = p.parse_args()
 with socket.socket() as s:
     s.bind(("127.0.0.1", 0))
     port = s.getsockname()[1]
-server = uvicorn.Server(uvicorn.Config(create_app(ServerConfig()), host="127.0.0.1", port=port, log_level="warning"))
+server = uvicorn.Server(uvicorn_config(create_app(ServerConfig(workers=1)), "127.0.0.1", port))
 threading.Thread(target=server.run, daemon=True).start()
 while not server.started:
     time.sleep(0.1)
 options = webdriver.ChromeOptions()
-for a in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1280,760"):
+for a in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", f"--window-size={args.size}"):
     options.add_argument(a)
 driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
 try:
     driver.get(f"http://127.0.0.1:{port}/")
     WebDriverWait(driver, 30).until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#method option")) > 1)
-    # scikit-image's astronaut: a photo in no training set
-    from skimage import data as skdata
-    astronaut = Path(tempfile.mkdtemp()) / "astronaut.png"
-    Image.fromarray(skdata.astronaut()).save(astronaut)
-    driver.find_element(By.ID, "file").send_keys(str(astronaut))
+    driver.find_element(By.ID, "file").send_keys(args.photo)
     WebDriverWait(driver, 30).until(lambda d: d.find_element(By.ID, "go").is_enabled())
-    canvas = driver.find_element(By.ID, "paint")
-    ActionChains(driver).move_to_element_with_offset(canvas, -90, 60).click_and_hold() \
-        .move_by_offset(90, -50).move_by_offset(60, -30).release().perform()
+    driver.execute_script("const s = document.getElementById('size'); s.value = 22;"
+                          "s.dispatchEvent(new Event('input'));")
+    # A stroke across both eyes: from 30 % to 70 % of the photo's width, at 40 % of its height.
+    with Image.open(args.photo) as im:
+        size = im.size
+    # The photo fits the view, centred.
+    left, top, w, h = driver.execute_script("""
+        const r = document.getElementById('view').getBoundingClientRect(), z = parseFloat(
+          document.getElementById('zoom-out-text').textContent) / 100;
+        const w = arguments[0] * z, h = arguments[1] * z;
+        return [r.left + (r.width - w) / 2, r.top + (r.height - h) / 2, w, h];""", *size)
+    actions = ActionBuilder(driver)
+    actions.pointer_action.move_to_location(round(left + 0.3 * w), round(top + 0.4 * h)).pointer_down()
+    for f in (0.4, 0.5, 0.6, 0.7):
+        actions.pointer_action.move_to_location(round(left + f * w), round(top + 0.4 * h))
+    actions.pointer_action.pointer_up()
+    actions.perform()
     driver.find_element(By.ID, "go").click()
-    WebDriverWait(driver, 120).until(lambda d: d.find_element(By.ID, "status").text.startswith("done"))
+    WebDriverWait(driver, 300).until(lambda d: d.find_element(By.ID, "status").text.startswith("Filled"))
     driver.save_screenshot(args.output)
-    print(f"wrote {args.output}")
+    print(f"wrote {args.output}: {driver.find_element(By.ID, 'status').text}")
 finally:
     driver.quit()
     server.should_exit = True

@@ -513,14 +513,14 @@ def test_candidates_use_this_result_and_the_real_method(page, server, shots):
     _open(d, face)
     Select(_by_id(d, "method")).select_by_value("lsgan+ae-wild")
     _by_id(d, "k").clear()
-    _by_id(d, "k").send_keys("3")
+    _by_id(d, "k").send_keys("2")
     rect = d.execute_script("return document.getElementById('view').getBoundingClientRect().toJSON();")
     cx, cy = rect["left"] + rect["width"] / 2, rect["top"] + rect["height"] / 2
     _drag(d, [(round(cx - 140), round(cy - 60)), (round(cx), round(cy - 60)), (round(cx + 140), round(cy - 60))])
     message = _inpaint(d, timeout=300)
-    assert message.startswith("Filled 1 face in ") and "3 candidates" in message, message
+    assert message.startswith("Filled 1 face in ") and "2 candidates" in message, message
     thumbs = d.find_elements(By.CSS_SELECTOR, "#cands button")
-    assert len(thumbs) == 3
+    assert len(thumbs) == 2
     first = _result(d)
     thumbs[1].click()
     assert thumbs[1].get_attribute("aria-pressed") == "true"
@@ -650,16 +650,50 @@ def test_keyboard_labels_and_focus(page, red_square):
     assert cycle.index("view") < cycle.index("method") < cycle.index("go")
 
 
-def test_fits_a_phone_screen(page, red_square, shots):
+def _touch(d, kind, points):
+    d.execute_cdp_cmd("Input.dispatchTouchEvent", {
+        "type": kind, "touchPoints": [{"x": x, "y": y, "id": i} for i, (x, y) in enumerate(points)]})
+
+
+def test_a_phone_screen_and_touch(page, server, red_square, shots):
     d = page
     d.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
                       {"width": 390, "height": 844, "deviceScaleFactor": 1, "mobile": True})
-    d.get(d.current_url)
-    _wait(d, lambda d: len(d.find_elements("css selector", "#method option")) > 1)
-    _open(d, red_square)
-    sizes = d.execute_script("return [document.documentElement.scrollWidth, window.innerWidth,"
-                             " document.getElementById('view').getBoundingClientRect().width];")
-    assert sizes[0] <= sizes[1] == 390, sizes
-    assert sizes[2] > 300
-    _shot(d, shots, "12-phone")
-    d.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+    d.execute_cdp_cmd("Emulation.setTouchEmulationEnabled", {"enabled": True, "maxTouchPoints": 2})
+    try:
+        d.get(d.current_url)
+        _wait(d, lambda d: len(d.find_elements("css selector", "#method option")) > 1)
+        _open(d, red_square)
+        sizes = d.execute_script("return [document.documentElement.scrollWidth, window.innerWidth,"
+                                 " document.getElementById('view').getBoundingClientRect().width];")
+        assert sizes[0] <= sizes[1] == 390, sizes       # no sideways scrolling
+        assert sizes[2] > 340
+        rect = d.execute_script("return document.getElementById('view').getBoundingClientRect().toJSON();")
+        cx, cy = rect["left"] + rect["width"] / 2, rect["top"] + rect["height"] / 2
+
+        # One finger paints.
+        _touch(d, "touchStart", [(cx - 30, cy)])
+        for x in range(-20, 31, 10):
+            _touch(d, "touchMove", [(cx + x, cy)])
+        _touch(d, "touchEnd", [])
+        _shot(d, shots, "12-phone-painted")
+        d.execute_script("arguments[0].scrollIntoView()", _by_id(d, "go"))
+        assert _inpaint(d).startswith("Filled")
+        painted = _received_mask(server)
+        assert painted.any()
+
+        # Two fingers zoom (and paint nothing).
+        zoom = _by_id(d, "zoom-out-text").text
+        _touch(d, "touchStart", [(cx - 20, cy - 20), (cx + 20, cy + 20)])
+        for step in range(1, 6):
+            _touch(d, "touchMove", [(cx - 20 - 12 * step, cy - 20 - 12 * step), (cx + 20 + 12 * step, cy + 20 + 12 * step)])
+        _touch(d, "touchEnd", [])
+        assert float(_by_id(d, "zoom-out-text").text.rstrip(" %")) > 2 * float(zoom.rstrip(" %"))
+        _by_id(d, "edit").click()
+        assert _inpaint(d).startswith("Filled")
+        np.testing.assert_array_equal(_received_mask(server), painted)
+        d.execute_script("window.scrollTo(0, 0)")
+        _shot(d, shots, "13-phone-zoomed")
+    finally:
+        d.execute_cdp_cmd("Emulation.setTouchEmulationEnabled", {"enabled": False})
+        d.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
