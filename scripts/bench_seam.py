@@ -10,7 +10,6 @@ another face at 64 px, as the model's answer would be, scaled back up by the pho
 from __future__ import annotations
 
 import argparse
-import importlib
 import time
 
 import cv2
@@ -22,8 +21,7 @@ from ganfill.photo.paste import _paste_back, _upscaled, _window
 
 argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter).parse_args()
 
-# the module (ganfill.inpaint exports a function of the same name)
-blend_module = importlib.import_module("ganfill.inpaint.blend")
+from ganfill.inpaint import blending as blend_module  # noqa: E402
 
 root = default_data_root() / "celeba-wild" / "test"   # test faces: in no training set
 photo = cv2.resize(load_image(root / "22713.jpg"), (2000, 2000), interpolation=cv2.INTER_CUBIC)

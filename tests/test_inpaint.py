@@ -555,9 +555,8 @@ def test_a_large_hole_is_blended_at_low_resolution_and_exactly_at_its_edge():
     """Above DIRECT_MAX_PIXELS the blend is solved coarse and then exactly along the hole's edge:
     the seam agrees with the direct solve to a fraction of a level, the inside within one level."""
     import cv2
-    import importlib
 
-    blend_module = importlib.import_module("ganfill.inpaint.blend")
+    from ganfill.inpaint import blending as blend_module
     rng = np.random.default_rng(3)
     yy, xx = np.mgrid[0:190, 0:190] / 190
     known = np.stack([120 + 60 * np.sin(3 * xx + c) * np.cos(2 * yy) for c in range(3)], -1)

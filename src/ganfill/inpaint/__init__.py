@@ -7,7 +7,7 @@ can be read without loading torch.
 import importlib
 
 _WHERE = {
-    **dict.fromkeys(["BLEND_MODES", "blend"], "blend"),
+    **dict.fromkeys(["BLEND_MODES", "blend"], "blending"),
     **dict.fromkeys(["binary_weights", "contextual_loss", "importance_weights", "perceptual_loss"], "losses"),
     **dict.fromkeys(["LatentSearchConfig", "LatentSearchResult", "latent_search"], "optimize"),
     **dict.fromkeys(["PRESETS", "InpaintOutput", "Inpainter", "InpainterConfig"], "inpainter"),

@@ -12,7 +12,7 @@ import torch
 from ..data import MODEL_SIZE, check_faces, mask_to_tensor, to_tensor, to_uint8
 from ..models.device import frozen, resolve_device
 from .base import InpaintMethod, image_seeds
-from .blend import blend
+from .blending import blend
 from .optimize import LatentSearchConfig, LatentSearchResult, latent_search
 
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..data.faces import Box, hole_box
-from ..inpaint.blend import paste, poisson
+from ..inpaint.blending import paste, poisson
 
 #: above this many hole pixels the seam is pasted, not Poisson-solved (memory and time)
 POISSON_MAX_PIXELS = 1_500_000
