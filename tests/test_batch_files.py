@@ -72,6 +72,7 @@ sys.exit(main(sys.argv[1:]))
 """
 
 
+@pytest.mark.slow
 def test_sigterm_leaves_no_temp_file(faces, hole, tmp_path, subprocess_env):
     photos = tmp_path / "photos"
     photos.mkdir()

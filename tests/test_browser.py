@@ -36,8 +36,10 @@ DRIVER = shutil.which("chromedriver")
 ROOT = Path(__file__).resolve().parent.parent
 FACES = Path("/work/shared/data/celeba-wild/test")
 
-pytestmark = pytest.mark.skipif(not (CHROMIUM and DRIVER), reason="no chromium / chromedriver on this machine "
-                                "(apt-get install chromium chromium-driver); the browser tests are skipped")
+# Every test drives a headless Chromium against a real server: 5-35 s each on 2 CPU cores.
+pytestmark = [pytest.mark.slow,
+              pytest.mark.skipif(not (CHROMIUM and DRIVER), reason="no chromium / chromedriver on this machine "
+                                 "(apt-get install chromium chromium-driver); the browser tests are skipped")]
 
 
 class Recorder:

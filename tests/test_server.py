@@ -177,6 +177,7 @@ def slow_request(side: int = 512, hole: int = 250) -> tuple[bytes, bytes]:
 
 
 @pytest.mark.slow
+@pytest.mark.slow
 def test_a_full_queue_answers_503_at_once_and_a_slow_request_504_and_frees_its_worker(face, hole):
     app = create_app(ServerConfig(method="telea", max_queue=2, workers=2, timeout_s=30, enable=("biharmonic",)))
     client = TestClient(app)
@@ -210,6 +211,7 @@ def psutil_alive(pid: int) -> bool:
         return False
 
 
+@pytest.mark.slow
 @pytest.mark.slow
 def test_a_request_past_the_memory_limit_is_stopped_with_413(face, hole):
     app = create_app(ServerConfig(method="telea", workers=1, max_memory_mb=700, enable=("biharmonic",)))
@@ -288,6 +290,7 @@ def rss_mb(pid: int | str = "self") -> float:
 
 
 @pytest.mark.slow
+@pytest.mark.slow
 def test_load_200_requests_with_200_seeds_at_concurrency_8_on_loopback(serve, face, hole):
     import httpx
 
@@ -318,6 +321,7 @@ def test_load_200_requests_with_200_seeds_at_concurrency_8_on_loopback(serve, fa
     assert after - before < 50, f"memory grew by {after - before:.0f} MB over the last 150 requests"
 
 
+@pytest.mark.slow
 @pytest.mark.slow
 def test_mixed_load_with_a_slow_method_no_500_no_wrong_image(serve, face, hole):
     """A bounded load test: 6 clients for about 5 s, good and bad requests mixed, while an 8-candidate

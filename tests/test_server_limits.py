@@ -13,6 +13,9 @@ import pytest
 
 from ganfill.server.app import ServerConfig, create_app
 
+# Each test runs a real uvicorn and waits out its timeouts: 15-30 s each on 2 CPU cores.
+pytestmark = pytest.mark.slow
+
 MB = 2**20
 
 
