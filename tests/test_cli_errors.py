@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 
 from ganfill import weights
-from ganfill.cli import EXPORT_KINDS, main
+from ganfill.cli import main
+from ganfill.cli_train import EXPORT_KINDS
 
 
 def test_a_user_error_is_one_line(tmp_path, capsys, monkeypatch):
@@ -58,3 +59,20 @@ def test_export_kind_and_its_aliases_run_the_same_export(tmp_path, monkeypatch, 
 def test_export_of_an_unknown_kind_is_a_clear_error():
     with pytest.raises(ValueError, match="unknown kind of weights 'photoshop'"):
         weights.export("photoshop", "c", "o")
+
+
+def test_a_slow_step_says_what_it_is_doing(capsys):
+    """A step longer than a few seconds (loading a method, a slow fill) prints a progress line, then
+    the time so far; a quick one prints nothing."""
+    import time
+
+    from ganfill.batch import progress_note
+
+    with progress_note("filling a.png with lsgan-yeh", after_s=0.1, every_s=0.15):
+        time.sleep(0.45)
+    lines = capsys.readouterr().err.splitlines()
+    assert lines[0] == "ganfill: filling a.png with lsgan-yeh ..."
+    assert len(lines) >= 2 and lines[1].startswith("ganfill: filling a.png with lsgan-yeh: ") and "s so far" in lines[1]
+    with progress_note("quick", after_s=0.5):
+        pass
+    assert capsys.readouterr().err == ""

@@ -416,8 +416,6 @@ def test_inpainter_rejects_bad_input(nets, two_faces):
         inp(two_faces[0, :32, :32], CENTER[:32, :32])
     with pytest.raises(ValueError, match="64, 64, 3"):
         inp(two_faces[0], make_mask("center", 32))
-    with pytest.raises(ValueError, match="candidates"):
-        inp(two_faces[0], CENTER, candidates=0)
     with pytest.raises(ValueError, match="encoder"):
         Inpainter(G, D, None, preset("fast", 2))
     Inpainter(G, D, None, preset("fast", 2, init="random"))       # a random start needs no encoder

@@ -153,7 +153,7 @@ def test_a_weights_file_with_a_nan_is_refused_on_load(tmp_path):
 
 def test_a_non_finite_model_output_is_an_error_not_black_pixels():
     from ganfill.data import to_uint8
-    from ganfill.data.images import NonFiniteError
+    from ganfill.data.tensors import NonFiniteError
 
     out = torch.zeros(1, 3, 4, 4)
     assert to_uint8(out).shape == (1, 4, 4, 3)

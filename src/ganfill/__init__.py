@@ -22,3 +22,8 @@ def __getattr__(name: str):
 
         return Pipeline
     raise AttributeError(f"module 'ganfill' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    # Lists the lazy ``Pipeline`` too, for dir() and tab completion.
+    return sorted(set(globals()) | set(__all__))

@@ -11,11 +11,15 @@ from __future__ import annotations
 
 import hashlib
 import os
-import sys
+import threading
+import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import UserError, one_line
+from .errors import say
+from .outputs import batch_outputs, check_output, output_paths, refuse_overwriting
 
 #: a folder is filled this many photos at a time (one model call for all their crops): photos
 #: ``16 i .. 16 i + 15`` in file-name order, whoever runs them (see :func:`fill_batch`) ...
@@ -23,46 +27,8 @@ BATCH_PHOTOS = 16
 #: ... and fewer when their pixels add up to more than this (one photo at the size limit)
 BATCH_PIXELS = 64_000_000
 
-OUTPUT_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp")
 
 
-def _say(line: str) -> None:
-    print(f"ganfill: {line}", file=sys.stderr)
-
-
-def output_paths(output: Path, k: int) -> list[Path]:
-    """The files of ``k`` candidates: ``output`` itself for one, ``OUT-1 ... OUT-K`` for several."""
-    return [output] if k == 1 else [output.with_name(f"{output.stem}-{i}{output.suffix}") for i in range(1, k + 1)]
-
-
-def check_output(path: Path) -> None:
-    if path.suffix.lower() not in OUTPUT_SUFFIXES:
-        raise UserError(f"{path}: output must end in .png, .jpg or .webp")
-
-
-def _same(a, b) -> bool:
-    """Whether two local paths name the same file or folder (by inode, so links count too)."""
-    if not (isinstance(a, Path) and isinstance(b, Path)):
-        return False
-    try:
-        return a.resolve() == b.resolve() or (a.exists() and b.exists() and os.path.samefile(a, b))
-    except OSError:
-        return False
-
-
-def refuse_overwriting(image, output, mask, mask_dir, folder: bool, k: int) -> None:
-    """A UserError if the outputs would replace the input photo or a mask (or fill the input folder
-    with its own results), before any work: the photo a user asked to fill is never lost."""
-    hint = "; write elsewhere, or pass --overwrite to replace it"
-    if folder:
-        for what, path in (("the input folder", image), ("the mask folder", mask_dir)):
-            if _same(output, path):
-                raise UserError(f"{output}: the output folder is {what}{hint}")
-        return
-    for out in output_paths(output, k):
-        for what, path in (("the input photo", image), ("the mask", mask)):
-            if _same(out, path):
-                raise UserError(f"{out} is {what}{hint}")
 
 
 def check_options(image: Path, output: Path, mask: Path | None, mask_dir: Path | None, candidates: int = 1,
@@ -95,7 +61,7 @@ def check_options(image: Path, output: Path, mask: Path | None, mask_dir: Path |
     if not overwrite:
         refuse_overwriting(image, output, mask, mask_dir, folder, candidates)
     if output.suffix.lower() in (".jpg", ".jpeg"):
-        _say("warning: JPEG is lossy, so pixels outside the hole will not stay exactly as they were; "
+        say("warning: JPEG is lossy, so pixels outside the hole will not stay exactly as they were; "
              "write .png to keep them")
     return folder, Settings(candidates, seed, parsed, crop)
 
@@ -120,8 +86,9 @@ def load_pipeline(method: str | None, device: str, iterations: int | None, detai
     from .pipeline import Pipeline
 
     method = check_method(method, iterations, candidates)
-    return Pipeline.from_pretrained(method, device=device, detail=detail,
-                                    **({"iterations": iterations} if iterations is not None else {}))
+    with progress_note(f"loading {method}"):
+        return Pipeline.from_pretrained(method, device=device, detail=detail,
+                                        **({"iterations": iterations} if iterations is not None else {}))
 
 
 @dataclass
@@ -142,11 +109,11 @@ def _load_file(image_path: Path, mask_path: Path):
     h, w = photo.rgb.shape[:2]
     mask = load_mask(mask_path)
     if mask.shape != (h, w):
-        _say(f"warning: {mask_path.name}: mask is {mask.shape[1]}x{mask.shape[0]}, image is {w}x{h}; "
+        say(f"warning: {mask_path.name}: mask is {mask.shape[1]}x{mask.shape[0]}, image is {w}x{h}; "
              f"resizing the mask (nearest neighbour)")
         mask = resize_mask(mask, (h, w))
     if not mask.any():
-        _say(f"{mask_path.name}: the mask has no hole; writing the image unchanged")
+        say(f"{mask_path.name}: the mask has no hole; writing the image unchanged")
     return photo, mask
 
 
@@ -164,42 +131,38 @@ def _write_results(photo, mask, done, output: Path, k: int) -> list[Path]:
         # The photo writes itself: its ICC profile, EXIF and DPI go with it; RGBA to JPEG is
         # composited on white as the model saw it, with a warning.
         for line in photo.save(photo.with_fill(image, mask), path):
-            _say(f"warning: {line}")
+            say(f"warning: {line}")
     return paths
+
+
+@contextmanager
+def progress_note(what: str, after_s: float = 3.0, every_s: float = 10.0):
+    """A ``ganfill: ...`` line on stderr when ``what`` has taken ``after_s`` seconds, and again
+    every ``every_s``: a slow method (``lsgan-yeh``: about a minute a photo) is never silent."""
+    done = threading.Event()
+    started = time.monotonic()
+
+    def note():
+        if not done.wait(after_s):
+            say(f"{what} ...")
+            while not done.wait(every_s):
+                say(f"{what}: {time.monotonic() - started:.0f} s so far")
+
+    thread = threading.Thread(target=note, daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        done.set()
+        thread.join()
 
 
 def fill_photo(pipe, image: Path, mask: Path, output: Path, settings: Settings) -> list[Path]:
     """Fill one photo; returns the files written."""
     photo, hole = _load_file(image, mask)
-    done = pipe(photo.rgb, hole, settings.candidates, seed=settings.seed, box=settings.box, crop=settings.crop)
+    with progress_note(f"filling {image.name} with {pipe.name}"):
+        done = pipe(photo.rgb, hole, settings.candidates, seed=settings.seed, box=settings.box, crop=settings.crop)
     return _write_results(photo, hole, done, output, settings.candidates)
-
-
-def batch_outputs(images: list[Path], root: Path, out_dir: Path, k: int) -> dict[Path, Path]:
-    """Each input's output file, decided before any work.  Outputs are PNG, so ``a.jpg`` and ``a.png``
-    in one folder would both write ``a.png``: then the PNG keeps ``a.png`` and the others get their
-    whole name, ``a.jpg.png`` (a note says so).  A clash that remains is an error."""
-    by_target: dict[Path, list[Path]] = {}
-    for path in images:
-        by_target.setdefault(path.relative_to(root).with_suffix(".png"), []).append(path)
-    outputs: dict[Path, Path] = {}
-    for target, group in by_target.items():
-        for path in group:
-            rel = path.relative_to(root)
-            keep = len(group) == 1 or path.suffix == ".png"
-            outputs[path] = out_dir / (target if keep else rel.with_name(rel.name + ".png"))
-            if not keep:
-                others = ", ".join(p.name for p in group if p is not path)
-                _say(f"note: {rel} and {others} would both write {target}; writing {outputs[path].name} "
-                     f"for {rel.name}")
-    written: dict[Path, Path] = {}
-    for path, output in outputs.items():
-        for file in output_paths(output, k):
-            if file in written:
-                raise UserError(f"{path.relative_to(root)} and {written[file].relative_to(root)} would both write "
-                                   f"{file}; rename one of them")
-            written[file] = path
-    return outputs
 
 
 def mask_for(stem: str, mask_dir: Path, is_file=Path.is_file) -> Path:

@@ -10,8 +10,9 @@ workers.  An actor holds one batch at a time, so its memory does not grow with t
 
 A row whose outputs are all there and decode is skipped without loading its photos; a row with
 some missing is filled whole (the same batch) and writes only those.  Outputs are written with a
-temp file and a rename (or, on object storage, uploaded whole when done), so a killed worker leaves
-no half file: Ray restarts it and runs its row again.
+temp file and a rename (or, for a URL, uploaded when done: an object store takes an object whole or
+not at all), so a killed worker leaves no half file; Ray restarts it and runs its row again.  A file
+cut short some other way does not decode, so it counts as missing.
 
 Folders may be fsspec URLs (``s3://bucket/photos``, ``gs://...``, ``file:///...``): an actor copies
 its row's photos and masks to a temp folder, fills them there and uploads the outputs.  Ray is
@@ -29,6 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from . import batch
+from .outputs import batch_outputs, output_paths
 from .errors import UserError, one_line
 
 INSTALL_HINT = "--ray needs Ray: pip install 'ganfill[ray]'"
@@ -160,7 +162,7 @@ class _Filler:
     def _upload(self, output: Path) -> None:
         """A photo's outputs, from this actor's temp folder to the output tree."""
         fs, root = self.trees["out"].fs()
-        for path in batch.output_paths(output, self.settings.candidates):
+        for path in output_paths(output, self.settings.candidates):
             rel = PurePosixPath(path.relative_to(self.stage / "out").as_posix())
             fs.makedirs(f"{root}/{rel.parent}", exist_ok=True)
             fs.put_file(str(path), f"{root}/{rel}")     # an object store takes a whole object or none
@@ -182,9 +184,9 @@ class _Filler:
         if out.remote:
             fs, root = out.fs()
             done = [all(_complete(lambda: fs.open(f"{root}/{p.as_posix()}", "rb"))
-                        for p in batch.output_paths(PurePosixPath(o), k)) for o in outputs]
+                        for p in output_paths(PurePosixPath(o), k)) for o in outputs]
         else:
-            done = [all(_complete(p) for p in batch.output_paths(out.local(o), k)) for o in outputs]
+            done = [all(_complete(p) for p in output_paths(out.local(o), k)) for o in outputs]
         status = ["skipped" if d else "done" for d in done]
         errors = [""] * len(names)
         if not all(done):
@@ -227,17 +229,7 @@ class _Filler:
         return lines
 
 
-@dataclass
-class RayReport(batch.FolderReport):
-    skipped: int = 0
-
-    def summary(self, out_dir) -> str:
-        return (f"inpainted {self.written} of {self.total} images into {out_dir}"
-                + (f", {self.skipped} skipped (their outputs were already complete)" if self.skipped else "")
-                + (f"; {len(self.failures)} failed:" if self.failures else ""))
-
-
-def run(args) -> RayReport:
+def run(args) -> batch.FolderReport:
     """``ganfill inpaint FOLDER ... --ray``: the options checked as for the plain runner, then
     :func:`fill_folder_ray`."""
     given = {key: getattr(args, key) for key in ("image", "output", "mask", "mask_dir")}
@@ -265,7 +257,7 @@ def run(args) -> RayReport:
 
 def fill_folder_ray(folder: str, out_dir: str, mask: str | None, mask_dir: str | None, settings,
                     load: dict, address: str | None = None, workers: int | None = None,
-                    progress: bool = True, crash_once: str | None = None) -> RayReport:
+                    progress: bool = True, crash_once: str | None = None) -> batch.FolderReport:
     """Fill every photo of ``folder`` into ``out_dir`` on Ray Data, as :func:`batch.fill_folder`
     does in one process; a path may be an fsspec URL.  ``load``: :func:`batch.load_pipeline`'s
     arguments (each actor loads its own); ``address``: a running cluster's (``auto``: the one this
@@ -278,7 +270,7 @@ def fill_folder_ray(folder: str, out_dir: str, mask: str | None, mask_dir: str |
     batch.check_method(load.get("method"), load.get("iterations"), load.get("candidates", 1))
     trees = {"image": Tree(folder), "out": Tree(out_dir)}
     names, ignored = _list_images(trees["image"], trees["out"])
-    outputs = batch.batch_outputs([Path(name) for name in names], Path(), Path(), settings.candidates)
+    outputs = batch_outputs([Path(name) for name in names], Path(), Path(), settings.candidates)
     masks: dict[str, str | UserError] = {}
     mask_name = None
     if mask is not None:         # its folder is the tree, so that a remote one is fetched like the others
@@ -294,7 +286,7 @@ def fill_folder_ray(folder: str, out_dir: str, mask: str | None, mask_dir: str |
         if part:
             rows.append({"chunk": chunk, "names": part, "masks": [str(masks.get(n, "")) for n in part],
                          "outputs": [outputs[Path(n)].as_posix() for n in part]})
-    report = RayReport(total=len(names), ignored=ignored)
+    report = batch.FolderReport(total=len(names), ignored=ignored)
     started = not ray.is_initialized()
     if started:
         # A Ray started for the run runs its workers at normal priority: they are the run, not

@@ -39,17 +39,13 @@ class _OpenCV(InpaintMethod):
 class Telea(_OpenCV):
     """``cv2.inpaint`` with Telea's fast marching method, radius 3."""
 
-    name = "telea"
-
-    flag = cv2.INPAINT_TELEA
+    name, flag = "telea", cv2.INPAINT_TELEA
 
 
 class NavierStokes(_OpenCV):
     """``cv2.inpaint`` with the Navier-Stokes method, radius 3."""
 
-    name = "navier-stokes"
-
-    flag = cv2.INPAINT_NS
+    name, flag = "navier-stokes", cv2.INPAINT_NS
 
 
 class Biharmonic(InpaintMethod):

@@ -1,4 +1,4 @@
-"""Reading and writing images and masks safely, and converting between uint8 arrays and tensors."""
+"""Reading and writing images and masks safely: one-line errors, EXIF orientation, colour profiles."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import torch
-from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageOps, UnidentifiedImageError
 
+from .colour import SRGB, icc_for, metadata, profile_of, rgb_profile, transform
 from .files import atomic_write
 
 # Refuse decompression bombs with a clear error rather than exhausting memory.
@@ -109,13 +109,19 @@ def _to_rgb(img: Image.Image) -> Image.Image:
     return img.convert("RGB")
 
 
+def _srgb(img: Image.Image, profile) -> np.ndarray:
+    """The image as the model sees it: 8-bit RGB, composited on white, in sRGB."""
+    rgb = np.array(_to_rgb(img), dtype=np.uint8)
+    return transform(profile, SRGB, rgb) if profile is not None else rgb
+
+
 def load_image(path: str | os.PathLike | bytes, label: str = "upload") -> np.ndarray:
     """Read an image file (or its bytes) as ``uint8`` sRGB ``(H, W, 3)``, honouring the EXIF orientation.
 
     A photo with an RGB ICC profile (Adobe RGB, Display P3, ...) is converted to sRGB, the colours
     the models were trained on; :func:`load_photo` also keeps what is needed to write it back."""
     img, name = _decode(path, label)
-    return _converted(name, _srgb, img, _rgb_profile(img))
+    return _converted(name, _srgb, img, rgb_profile(img))
 
 
 @dataclass
@@ -141,13 +147,13 @@ class Photo:
 
     def with_fill(self, filled_rgb: np.ndarray, mask: np.ndarray) -> np.ndarray:
         """``pixels`` with the hole taken from ``filled_rgb`` (uint8 sRGB ``(H, W, 3)``), in ``mode``."""
-        profile = _profile(self.icc) if self.mode in ("RGB", "RGBA") else None
+        profile = profile_of(self.icc) if self.mode in ("RGB", "RGBA") else None
         if profile is not None and mask.any():
             # Only the hole's bounding box goes back through the profile: the rest is not used.
             ys, xs = np.nonzero(mask)
             y0, y1, x0, x1 = ys.min(), ys.max() + 1, xs.min(), xs.max() + 1
             filled_rgb = filled_rgb.copy()
-            filled_rgb[y0:y1, x0:x1] = _transform(_SRGB, profile, filled_rgb[y0:y1, x0:x1])
+            filled_rgb[y0:y1, x0:x1] = transform(SRGB, profile, filled_rgb[y0:y1, x0:x1])
         if self.mode == "L":
             fill = np.asarray(Image.fromarray(filled_rgb).convert("L"))
             return np.where(mask, fill, self.pixels)
@@ -180,81 +186,17 @@ class Photo:
 def load_photo(path: str | os.PathLike | bytes, label: str = "upload") -> Photo:
     """Read an image file (or its bytes) as a :class:`Photo`, honouring the EXIF orientation."""
     img, name = _decode(path, label)
-    exif, icc, dpi = _metadata(img)
-    profile = _rgb_profile(img)
+    exif, icc, dpi = metadata(img)
+    profile = rgb_profile(img)
     own = _converted(name, lambda: np.array(_to_rgb(img), dtype=np.uint8))     # in the file's colours
-    rgb = _converted(name, _transform, profile, _SRGB, own) if profile is not None else own
+    rgb = _converted(name, transform, profile, SRGB, own) if profile is not None else own
     if img.mode == "L":
-        return Photo(rgb, np.array(img, dtype=np.uint8), "L", _icc_for(icc, "GRAY"), exif, dpi)
+        return Photo(rgb, np.array(img, dtype=np.uint8), "L", icc_for(icc, "GRAY"), exif, dpi)
     if img.mode in ("RGBA", "LA", "PA") or (img.mode == "P" and "transparency" in img.info):
         rgba = _converted(name, lambda: np.array(img.convert("RGBA"), dtype=np.uint8))
         return Photo(rgb, rgba, "RGBA", icc if profile is not None else None, exif, dpi)
     # The file's own pixels, in its own profile: the output keeps them, and the profile with them.
     return Photo(rgb, own, "RGB", icc if profile is not None else None, exif, dpi)
-
-
-# -- colour profiles and metadata ---------------------------------------------------------------
-
-_SRGB = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB"))
-
-
-def _profile(icc: bytes | None):
-    """The ImageCms profile of ICC bytes, or None when there are none or they cannot be parsed."""
-    if not icc:
-        return None
-    try:
-        return ImageCms.ImageCmsProfile(io.BytesIO(icc))
-    except Exception:
-        return None
-
-
-def _rgb_profile(img: Image.Image):
-    """The image's embedded ICC profile if it is an RGB one and the image is RGB-like, else None.
-
-    Grey profiles need no conversion for a grey model input that is used as is, and a CMYK
-    profile cannot be written back into an RGB output, so only RGB profiles take part."""
-    if img.mode not in ("RGB", "RGBA", "P", "PA"):
-        return None
-    profile = _profile(img.info.get("icc_profile"))
-    if profile is None or profile.profile.xcolor_space.strip() != "RGB":
-        return None
-    return profile
-
-
-def _icc_for(icc: bytes | None, space: str) -> bytes | None:
-    profile = _profile(icc)
-    return icc if profile is not None and profile.profile.xcolor_space.strip() == space else None
-
-
-def _transform(source, target, rgb: np.ndarray) -> np.ndarray:
-    """uint8 RGB pixels from one ICC profile to another (relative colorimetric, as browsers show photos)."""
-    img = ImageCms.profileToProfile(Image.fromarray(np.ascontiguousarray(rgb), "RGB"), source, target,
-                                    renderingIntent=ImageCms.Intent.RELATIVE_COLORIMETRIC, outputMode="RGB")
-    return np.asarray(img, dtype=np.uint8)
-
-
-def _srgb(img: Image.Image, profile) -> np.ndarray:
-    """The image as the model sees it: 8-bit RGB, composited on white, in sRGB."""
-    rgb = np.array(_to_rgb(img), dtype=np.uint8)
-    return _transform(profile, _SRGB, rgb) if profile is not None else rgb
-
-
-def _metadata(img: Image.Image) -> tuple[bytes | None, bytes | None, tuple[float, float] | None]:
-    """EXIF (orientation reset to 1: the pixels are upright now), ICC profile and DPI of an image."""
-    exif = None
-    try:
-        tags = img.getexif()
-        if len(tags):
-            tags[0x0112] = 1        # "upright": exif_transpose has already turned the pixels
-            exif = tags.tobytes()
-    except Exception:       # a broken EXIF block is dropped, not fatal
-        exif = None
-    dpi = img.info.get("dpi")
-    try:
-        dpi = (float(dpi[0]), float(dpi[1])) if dpi and float(dpi[0]) > 0 and float(dpi[1]) > 0 else None
-    except (TypeError, ValueError, IndexError):
-        dpi = None
-    return exif, img.info.get("icc_profile") or None, dpi
 
 
 def load_mask(path: str | os.PathLike | bytes, size: tuple[int, int] | None = None, label: str = "upload"
@@ -322,34 +264,3 @@ def save_image_atomic(array: np.ndarray, path: str | os.PathLike, *, icc: bytes 
         options["dpi"] = dpi
     image = Image.fromarray(array)
     atomic_write(path, lambda tmp: image.save(tmp, format=fmt, **options))
-
-
-def to_tensor(images: np.ndarray) -> torch.Tensor:
-    """uint8 ``(H, W, 3)`` or ``(N, H, W, 3)`` -> float ``(N, 3, H, W)`` in ``[-1, 1]``."""
-    arr = np.asarray(images)
-    if arr.ndim == 3:
-        arr = arr[None]
-    t = torch.from_numpy(np.ascontiguousarray(arr)).permute(0, 3, 1, 2).float()
-    return t / 127.5 - 1.0
-
-
-class NonFiniteError(ValueError):
-    """A network's output held NaN or infinite values: never written or returned as pixels."""
-
-
-def to_uint8(tensor: torch.Tensor) -> np.ndarray:
-    """float ``(N, 3, H, W)`` in ``[-1, 1]`` -> uint8 ``(N, H, W, 3)``, rounded to nearest.  NaN or
-    inf is a :class:`NonFiniteError` (cast to uint8 it would be silently black)."""
-    t = tensor.detach().float().cpu()
-    if not bool(torch.isfinite(t).all()):
-        raise NonFiniteError("the model produced NaN or infinite values; its weights may be damaged")
-    t = ((t.clamp(-1, 1) + 1.0) * 127.5).round()
-    return t.permute(0, 2, 3, 1).to(torch.uint8).numpy()
-
-
-def mask_to_tensor(masks: np.ndarray) -> torch.Tensor:
-    """bool/0-1 ``(H, W)`` or ``(N, H, W)`` -> float ``(N, 1, H, W)`` with 1 = hole."""
-    arr = np.asarray(masks)
-    if arr.ndim == 2:
-        arr = arr[None]
-    return torch.from_numpy((arr > 0).astype(np.float32))[:, None]

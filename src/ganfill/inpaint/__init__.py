@@ -4,7 +4,7 @@ Names are imported from their modules on first use, so that the method catalog a
 can be read without loading torch.
 """
 
-import importlib
+from ..data.lazy import lazy_exports
 
 _WHERE = {
     **dict.fromkeys(["BLEND_MODES", "blend"], "blending"),
@@ -14,14 +14,4 @@ _WHERE = {
 }
 __all__ = list(_WHERE)
 
-
-def __getattr__(name: str):
-    if name not in _WHERE:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f".{_WHERE[name]}", __name__), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(__all__)
+__getattr__, __dir__ = lazy_exports(__name__, _WHERE)

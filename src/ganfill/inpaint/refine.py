@@ -125,7 +125,6 @@ class LSGANPaperRefineMethod(LSGANRefineMethod):
     """``lsgan+ae-paper``: the same, with the thesis's autoencoder."""
 
     name = "lsgan+ae-paper"
-
     refiner_file = REFINER_PAPER_WEIGHTS.name
 
 
