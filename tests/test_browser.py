@@ -679,10 +679,13 @@ def test_a_phone_screen_and_touch(page, server, red_square, shots):
             _touch(d, "touchMove", [(cx + x, cy)])
         _touch(d, "touchEnd", [])
         _shot(d, shots, "12-phone-painted")
-        d.execute_script("arguments[0].scrollIntoView()", _by_id(d, "go"))
+        d.execute_script("window.scrollTo(0, document.body.scrollHeight)")     # down to the Inpaint button
         assert _inpaint(d).startswith("Filled")
         painted = _received_mask(server)
         assert painted.any()
+        # The result is over the photo, on screen.
+        _wait(d, lambda d: d.execute_script("const r = document.getElementById('view').getBoundingClientRect();"
+                                            " return r.top >= 0 && r.bottom <= innerHeight"), timeout=5)
 
         # Two fingers zoom (and paint nothing).
         zoom = _by_id(d, "zoom-out-text").text
