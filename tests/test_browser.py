@@ -424,7 +424,6 @@ def test_no_face_found_then_the_drawn_box_fills(page, server, tmp_path, shots):
     _open(d, photo)
     Select(_by_id(d, "method")).select_by_value("ae-only")
     _by_id(d, "fit").click()
-    ox, oy = _view_origin(d)
     rect = d.execute_script("return document.getElementById('view').getBoundingClientRect().toJSON();")
     cx, cy = rect["left"] + rect["width"] / 2, rect["top"] + rect["height"] / 2
     _drag(d, [(round(cx - 20), round(cy)), (round(cx + 20), round(cy))])
@@ -482,7 +481,6 @@ def test_before_after_slider_shows_both_images(page, server, red_square, shots):
 
     def redness(x_frac):
         """How red the view is at the square's middle row, ``x_frac`` of the way across the square."""
-        ox, oy = _view_origin(d)
         rect = d.execute_script("return document.getElementById('view').getBoundingClientRect().toJSON();")
         pixels = _view_pixels(d).astype(int)
         zoom = float(_by_id(d, "zoom-out-text").text.rstrip(" %")) / 100
