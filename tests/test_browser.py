@@ -500,6 +500,13 @@ def test_before_after_slider_shows_both_images(page, server, red_square, shots):
     d.execute_script("const s = document.getElementById('compare'); s.value = 50;"
                      "s.dispatchEvent(new Event('input', {bubbles: true}));")
     assert redness(0.2) > 150 and redness(0.8) < 60  # the line at the middle: before left, after right
+    # The line itself dragged to a quarter of the view's width, left of the square: all after there.
+    rect = d.execute_script("return document.getElementById('view').getBoundingClientRect().toJSON();")
+    _drag(d, [(round(rect["left"] + rect["width"] / 2), round(rect["top"] + 60)),
+              (round(rect["left"] + rect["width"] * 0.35), round(rect["top"] + 60)),
+              (round(rect["left"] + rect["width"] * 0.25), round(rect["top"] + 60))])
+    assert abs(float(slider.get_attribute("value")) - 25) < 1
+    assert redness(0.2) < 60 and redness(0.8) < 60
     _shot(d, shots, "09-slider")
 
 
