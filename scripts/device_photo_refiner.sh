@@ -6,7 +6,7 @@
 #   OUT=/tmp/smoke DEVICE=cpu MINUTES=0.2 RUNS="a:2:0.05:3e-4:0" BATCH=4 \
 #       SHARES=/tmp/smoke.zip bash scripts/device_photo_refiner.sh                    # a smoke test
 #
-# RUNS: NAME:SSIM-WEIGHT:ADV-WEIGHT:LR:SEARCH-ITERATIONS, one train_photo_refiner.py each; run again
+# RUNS: NAME:SSIM-WEIGHT:ADV-WEIGHT:LR:SEARCH-ITERATIONS, one `ganfill train-photo-refiner` each; run again
 # with the same RUN folder, every run resumes from its checkpoint.
 # Data: zip files of celeba-wild/train JPEGs (SHARES, default .devdata/wild-*.zip, stored, not
 # compressed; scripts/pack_wild_shares.py makes them), unpacked into $DATA: the GPU machine needs
@@ -40,8 +40,7 @@ export_all() {   # each run's latest checkpoint, as shippable fp16 weights, into
     for spec in $RUNS; do
         name=${spec%%:*}
         [ -f "$RUN/$name/checkpoint.safetensors" ] || continue
-        $PY -c "import sys; from ganfill.weights import export_photo_refiner as e; e(sys.argv[1], sys.argv[2])" \
-            "$RUN/$name/checkpoint.safetensors" "$OUT/.$name.tmp" 2>/dev/null && mv "$OUT/.$name.tmp" "$OUT/$name.safetensors"
+        $PY -m ganfill export photo-refiner "$RUN/$name/checkpoint.safetensors" -o "$OUT/$name.safetensors" >/dev/null 2>&1
     done
     # the logs and each run's last glimpse only: small enough to copy back at every interval
     (cd "$RUN" && { ls ./*.log ./*/log.jsonl 2>/dev/null
@@ -51,8 +50,8 @@ export_all() {   # each run's latest checkpoint, as shippable fp16 weights, into
 
 for spec in $RUNS; do
     IFS=: read -r name ssim adv lr iters <<< "$spec"
-    GANFILL_THREADS=2 $PY scripts/train_photo_refiner.py --out "$RUN/$name" --epochs 100000 --batch-size "$BATCH" \
-        --ssim-weight "$ssim" --adv-weight "$adv" --lr "$lr" --search-iterations "$iters" --detail-head 24 \
+    GANFILL_THREADS=2 $PY -m ganfill train-photo-refiner --out "$RUN/$name" --epochs 100000 --batch-size "$BATCH" \
+        --ssim-weight "$ssim" --adv-weight "$adv" --lr "$lr" --search-iterations "$iters" --no-progress \
         --init src/ganfill/weights/refiner-wild.safetensors --max-minutes "$MINUTES" --device "$DEVICE" \
         --checkpoint-minutes 1 --resume > "$RUN/$name.log" 2>&1 &
 done

@@ -67,7 +67,8 @@ def test_the_upscaled_completion_keeps_the_known_pixels_and_fills_the_hole(wild1
 
 def test_a_step_trains_the_refiner_and_the_patch_discriminator(wild128):
     config = PhotoRefinerTrainConfig(refiner=copy.deepcopy(REFINER_PRESETS["tiny"]),
-                                     discriminator=PatchDiscriminatorConfig(width=1 / 16), adv_weight=0.1)
+                                     discriminator=PatchDiscriminatorConfig(width=1 / 16), adv_weight=0.1,
+                                     ssim_weight=0.0)
     torch.manual_seed(0)
     recipe = PhotoRefinerRecipe(config, UpscaledLSGANCompleter(tiny_inpainter()))
     r_before = {k: v.clone() for k, v in recipe.R.state_dict().items()}
@@ -80,7 +81,7 @@ def test_a_step_trains_the_refiner_and_the_patch_discriminator(wild128):
     # without the adversarial weight, D is left alone
     recipe = PhotoRefinerRecipe(PhotoRefinerTrainConfig(refiner=copy.deepcopy(REFINER_PRESETS["tiny"]),
                                                         discriminator=PatchDiscriminatorConfig(width=1 / 16),
-                                                        adv_weight=0.0),
+                                                        adv_weight=0.0, ssim_weight=0.0),
                                 UpscaledLSGANCompleter(tiny_inpainter()))
     d_before = {k: v.clone() for k, v in recipe.D.state_dict().items()}
     logs = recipe.train_step(wild128, seeded(0, "step"), 0)
@@ -166,3 +167,61 @@ def test_the_wild_method_refuses_a_refiner_of_another_size_or_input(tiny_gan, tm
         get_method("lsgan+ae-wild", refiner_weights=REFINER_WEIGHTS, gan_weights=gan, encoder_weights=enc)
     with pytest.raises(CheckpointError, match="not a photo-refiner training checkpoint"):
         export_photo_refiner(gan.parent / "gan.ckpt.safetensors", tmp_path / "x.safetensors")
+
+
+def test_train_photo_refiner_resumes_and_exports_the_shipped_files_metadata(tiny_gan, tmp_path, capsys):
+    """``ganfill train-photo-refiner`` from a tiny refiner with a detail head added, resumed, then
+    ``ganfill export photo-refiner``: a file the default method's loader takes, as the shipped one."""
+    from ganfill.cli import main
+    from ganfill.models.io import load_tensors
+    from ganfill.weights import REFINER_WILD_WEIGHTS, load_refiner, refiner_input_settings
+
+    gan, enc = tiny_gan
+    init = _tiny_photo_refiner(tmp_path / "init.safetensors")
+    out = tmp_path / "run"
+    common = ["--out", str(out), "--dry-run", "--batch-size", "2", "--gan", str(gan), "--encoder", str(enc),
+              "--device", "cpu", "--no-progress"]
+    assert main(["train-photo-refiner", *common, "--max-steps", "2", "--init", str(init), "--detail-head", "4",
+                 "--inference-iterations", "3", "--no-flip"]) == 0
+    # resumed: the run's own config wins over the options given again
+    assert main(["train-photo-refiner", *common, "--max-steps", "3", "--resume", "--detail-head", "8"]) == 0
+    assert "done: 3 steps" in capsys.readouterr().out
+    weights = tmp_path / "photo-refiner.safetensors"
+    assert main(["export", "photo-refiner", str(out / "checkpoint.safetensors"), "-o", str(weights)]) == 0
+    refiner = load_refiner(weights, input="lsgan-upscaled")
+    assert refiner.config.detail_head == 4 and refiner.config.width == load_refiner(init).config.width
+    assert refiner_input_settings(weights) == {"blend": "paste", "iterations": 0, "size": 128,
+                                               "inference_iterations": 3, "flip": False}
+    meta = load_tensors(weights)[1]
+    assert set(meta) == set(load_tensors(REFINER_WILD_WEIGHTS)[1]) and meta["progress"]["global_step"] == 3
+    # trained from the starting weights, and moved away from them
+    start = load_refiner(init).state_dict()
+    trained = refiner.state_dict()
+    assert any(not torch.equal(v.half(), trained[k].half()) for k, v in start.items() if v.is_floating_point())
+
+
+@pytest.mark.parametrize("option, message", [(["--size", "100"], "multiple of 64"),
+                                             (["--detail-head", "-1"], ">= 0"),
+                                             (["--init", "nope.safetensors"], "nope.safetensors")])
+def test_train_photo_refiner_refuses_a_bad_option_in_one_line(tiny_gan, tmp_path, capsys, option, message):
+    from ganfill.cli import main
+
+    gan, enc = tiny_gan
+    assert main(["train-photo-refiner", "--out", str(tmp_path / "run"), "--dry-run", "--gan", str(gan),
+                 "--encoder", str(enc), "--device", "cpu", *option]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("ganfill: error: ") and message in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "run" / "checkpoint.safetensors").exists()
+
+
+def test_the_photo_refiners_defaults_are_the_shipped_files():
+    from ganfill.cli import build_parser
+    from ganfill.models.io import load_tensors
+    from ganfill.weights import REFINER_WILD_WEIGHTS
+
+    args = build_parser().parse_args(["train-photo-refiner", "--out", "x"])
+    meta = load_tensors(REFINER_WILD_WEIGHTS)[1]
+    assert (args.size, args.search_iterations, args.detail_head) == (meta["size"], meta["search_iterations"],
+                                                                     meta["config"]["detail_head"])
+    assert (args.inference_iterations, args.flip) == (meta["inference"]["iterations"], meta["inference"]["flip"])
+    assert args.batch_size == meta["progress"]["batch_size"]

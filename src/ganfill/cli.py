@@ -15,50 +15,6 @@ from .errors import Terminated, UserError, is_user_error, one_line, sigterm_as_i
 EXIT_ERROR = 1
 
 
-def _add_loop_args(p: argparse.ArgumentParser, epochs: int, batch: int) -> None:
-    p.add_argument("--data", type=Path, default=None, help="folder of face images (default: shared celeba/train)")
-    p.add_argument("--out", type=Path, required=True, help="run folder for checkpoints, logs and samples")
-    p.add_argument("--epochs", type=int, default=epochs, help="total epochs (a resumed run continues to this)")
-    p.add_argument("--batch-size", type=int, default=batch, help="global batch size")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--resume", action="store_true", help="continue from RUN_DIR/checkpoint.safetensors")
-    p.add_argument("--checkpoint-minutes", type=float, default=5.0)
-    p.add_argument("--max-steps", type=int, default=None, help="stop after this many steps")
-    p.add_argument("--max-minutes", type=float, default=None,
-                   help="stop after this many minutes of this run, with a checkpoint (resume to go on)")
-    p.add_argument("--limit", type=int, default=None, help="use only the first N images")
-    p.add_argument("--dry-run", action="store_true", help="a few steps on random images, for smoke tests")
-    p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
-    p.add_argument("--no-progress", action="store_true")
-    p.add_argument("--dump-replicas", action="store_true", help=argparse.SUPPRESS)
-
-
-def cmd_train(args) -> int:
-    """Every ``train-*`` command: :func:`ganfill.train.builders.train` with the parsed options."""
-    from .train.builders import train
-
-    train(args.recipe, **{k: v for k, v in vars(args).items() if k not in ("func", "command", "recipe", "debug")})
-    return 0
-
-
-EXPORT_KINDS = ("gan", "encoder", "refiner", "context-encoder")
-
-
-def _add_export_args(p: argparse.ArgumentParser, kind: str | None = None) -> None:
-    p.add_argument("checkpoint", type=Path, help="a training run's checkpoint.safetensors")
-    p.add_argument("-o", "--output", type=Path, required=True)
-    p.set_defaults(func=cmd_export, **({"kind": kind} if kind else {}))
-
-
-def cmd_export(args) -> int:
-    """``ganfill export KIND CHECKPOINT -o OUT`` (and its ``export-KIND`` aliases)."""
-    from .weights import export
-
-    export(args.kind, args.checkpoint, args.output)
-    print(f"wrote {args.output}")
-    return 0
-
-
 def cmd_sample(args) -> int:
     from .data import save_image_atomic
     from .train.pictures import sample_grid
@@ -87,7 +43,8 @@ def cmd_inpaint(args) -> int:
         if any(isinstance(p, str) for p in (args.image, args.output, args.mask, args.mask_dir)):
             raise UserError("a URL (s3://..., gs://..., file://...) is read and written with --ray")
         folder, settings = batch.check_options(args.image, args.output, args.mask, args.mask_dir, args.candidates,
-                                               args.box, args.seed, args.crop, overwrite=args.overwrite)
+                                               args.box, args.seed, args.crop, overwrite=args.overwrite,
+                                               require_face=args.require_face)
         pipe = batch.load_pipeline(args.method, args.device, args.iterations, args.detail, args.candidates)
         if not folder:
             print("wrote " + ", ".join(map(str, batch.fill_photo(pipe, args.image, args.mask, args.output, settings))))
@@ -127,13 +84,13 @@ def cmd_serve(args) -> int:
 
 def cmd_methods(args) -> int:
     """One line per method: name, the size it works at, speed, candidates, what it is."""
-    from .methods import DEFAULT_METHOD, method_class, method_names
+    from .methods import DEFAULT_METHOD, method_info, method_names
 
     for name in method_names():
-        cls = method_class(name)
-        size = f"{cls.fixed_size} px" if cls.fixed_size else "any size"
-        several = "candidates" if cls.gives_candidates else "one answer"
-        print(f"{name + ' *' * (name == DEFAULT_METHOD):<16} {size:<9} {cls.speed:<7} {several:<11} {cls.description}")
+        info = method_info(name)
+        size = f"{info.fixed_size} px" if info.fixed_size else "any size"
+        several = "candidates" if info.gives_candidates else "one answer"
+        print(f"{name + ' *' * (name == DEFAULT_METHOD):<16} {size:<9} {info.speed:<7} {several:<11} {info.description}")
     return 0
 
 
@@ -169,6 +126,7 @@ def cmd_evaluate(args) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from .cli_train import add_train_commands
     from .inputs import MAX_CANDIDATES
     from .server.config import ServerConfig
     parser = argparse.ArgumentParser(prog="ganfill", description="Fill holes in face images with a GAN prior.")
@@ -177,47 +135,7 @@ def build_parser() -> argparse.ArgumentParser:
                         help="show the traceback behind an error message (or set GANFILL_DEBUG=1)")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    p = sub.add_parser("train-gan", help="train the LSGAN")
-    _add_loop_args(p, epochs=25, batch=64)
-    p.add_argument("--config", default="quarter", help="paper, half, quarter, paper-128, half-128 or tiny")
-    p.add_argument("--loss", default=None, choices=["01", "chi2"], help="LSGAN targets: 01 (a=0,b=1,c=1) or chi2 (a=-1,b=1,c=0)")
-    p.set_defaults(func=cmd_train, recipe="gan")
-
-    p = sub.add_parser("train-encoder", help="train the latent encoder against a frozen generator")
-    _add_loop_args(p, epochs=10, batch=64)
-    p.add_argument("--config", default="default", help="default, default-128 or tiny")
-    p.add_argument("--gan", type=Path, default=None, help="GAN weights to train against (default: shipped)")
-    p.set_defaults(func=cmd_train, recipe="encoder")
-
-    p = sub.add_parser("train-refiner", help="train the autoencoder refiner on the LSGAN's completions")
-    _add_loop_args(p, epochs=20, batch=64)
-    p.add_argument("--arch", default="unet", help="unet (ours), paper (the thesis's autoencoder), tiny or tiny-paper")
-    p.add_argument("--input", default="lsgan", choices=["lsgan", "empty"],
-                   help="lsgan: refine the fast-path LSGAN completion; empty: the hole left empty (ae-only)")
-    p.add_argument("--adv-weight", type=float, default=0.0,
-                   help="weight of the frozen LSGAN discriminator's loss on the output (default 0: L1 only)")
-    p.add_argument("--iterations", type=int, default=None,
-                   help="latent-search iterations of the LSGAN input (default: the fast path's)")
-    p.add_argument("--ssim-weight", type=float, default=0.0,
-                   help="add this weight times 1 - SSIM(output, truth) to the loss (default 0: L1 only)")
-    p.add_argument("--init", type=Path, default=None, help="start from these refiner weights (fine-tuning)")
-    p.add_argument("--lr", type=float, default=None, help="Adam learning rate (default 5e-4)")
-    p.add_argument("--gan", type=Path, default=None, help="GAN weights for the input and D (default: shipped)")
-    p.add_argument("--encoder", type=Path, default=None, help="latent-encoder weights (default: shipped)")
-    p.set_defaults(func=cmd_train, recipe="refiner")
-
-    p = sub.add_parser("train-context-encoder", help="train the Context Encoder baseline (Pathak et al. 2016)")
-    _add_loop_args(p, epochs=20, batch=64)
-    p.add_argument("--config", default="default", help="default (512 x 4 x 4 bottleneck), half or tiny")
-    p.add_argument("--adv-weight", type=float, default=None,
-                   help="adversarial weight against 0.999 reconstruction (default 0.001, Pathak et al.)")
-    p.set_defaults(func=cmd_train, recipe="context-encoder")
-
-    p = sub.add_parser("export", help="write a training checkpoint's shipping part as fp16 weights")
-    p.add_argument("kind", choices=EXPORT_KINDS)
-    _add_export_args(p)
-    for kind in EXPORT_KINDS:   # the older spelling, one command per kind
-        _add_export_args(sub.add_parser(f"export-{kind}", help=f"the same as `export {kind}`"), kind)
+    add_train_commands(sub)     # train-* and export
 
     p = sub.add_parser("sample", help="write a grid of faces from the generator")
     p.add_argument("-n", type=int, default=64)
@@ -227,7 +145,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_sample)
     p = sub.add_parser("inpaint", help="fill the hole of a photo, or of every photo in a folder")
     p.add_argument("image", type=_path_or_url, help="a photo of any size, or a folder of them")
-    p.add_argument("--mask", type=_path_or_url, default=None, help="mask image: white / nonzero = hole (one for all)")
+    p.add_argument("--mask", type=_path_or_url, default=None,
+                   help="mask image, one for all: white = hole (pixels brighter than 127 of 255); a warning if "
+                        "it covers over half the photo or has paint too faint to count")
     p.add_argument("--mask-dir", type=_path_or_url, default=None,
                    help="folder of masks matched to the images by file stem")
     p.add_argument("-o", "--output", type=_path_or_url, required=True, help="output file (or folder, for a folder)")
@@ -238,7 +158,11 @@ def build_parser() -> argparse.ArgumentParser:
                    help="allow the output to replace the input photo or its mask (refused otherwise)")
     p.add_argument("--box", default=None, metavar="X,Y,W,H", help="the face's box, instead of detecting it")
     p.add_argument("--crop", default="face", choices=["face", "hole"],
-                   help="the square the model sees: around the detected face (default), or around the hole")
+                   help="the square the model sees: around each detected face (default; the default method "
+                        "fills the hole off the faces with telea), or around the hole")
+    p.add_argument("--require-face", action="store_true",
+                   help="a photo with no face found is an error (default: the default method fills it with "
+                        "telea and warns)")
     p.add_argument("--iterations", type=int, default=None, help="latent-search iterations (lsgan methods)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
@@ -318,8 +242,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     previous = sigterm_as_interrupt()
     try:
-        import torch
-        torch.set_num_threads(int(os.environ.get("GANFILL_THREADS", torch.get_num_threads())))
+        if args.func is not cmd_methods:        # the list is read without loading torch
+            import torch
+            torch.set_num_threads(int(os.environ.get("GANFILL_THREADS", torch.get_num_threads())))
         return args.func(args)
     except KeyboardInterrupt as exc:
         # Every `with` and `except BaseException` has run on the way here: temp files are gone.

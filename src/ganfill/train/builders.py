@@ -41,7 +41,7 @@ class RunOptions:
     def dataset(self, size: int):
         """The training faces at ``size`` px.  By default the thesis's 64-px crops (celeba/train),
         and at 128 px the in-the-wild faces (celeba-wild/train less its validation split)."""
-        from ..data import WILD_SIZE, WILD_VALIDATION, ArrayFaces, FaceFolder, default_data_root
+        from ..data import WILD_SIZE, WILD_VALIDATION, ArrayFaces, FaceFolder, default_data_root, without_wild_validation
         from ..data.dataset import MODEL_SIZE
 
         if self.dry_run:
@@ -49,17 +49,16 @@ class RunOptions:
             rng = np.random.default_rng(self.seed)
             shape = (self.batch_size * 4, size, size, 3)
             return ArrayFaces(rng.integers(0, 256, size=shape, dtype=np.uint8), flip=True)
-        limit = self.limit
-        if self.data is not None:
-            folder = self.data
-        elif size == MODEL_SIZE:
-            folder = default_data_root() / "celeba" / "train"
-        elif size == WILD_SIZE:
-            folder = default_data_root() / "celeba-wild" / "train"
-            limit = min(limit or WILD_VALIDATION.start, WILD_VALIDATION.start)
-        else:
+        if size == WILD_SIZE:
+            # Less the validation split, told by file name: a folder may hold only a share of the faces.
+            folder = self.data or default_data_root() / "celeba-wild" / "train"
+            faces = FaceFolder(folder, limit=None if self.data else WILD_VALIDATION.start, size=size,
+                               progress=not self.no_progress)
+            return without_wild_validation(faces, self.limit)
+        if self.data is None and size != MODEL_SIZE:
             raise ValueError(f"no default training faces at {size} px; give --data")
-        return FaceFolder(folder, flip=True, limit=limit, size=size, progress=not self.no_progress)
+        folder = self.data or default_data_root() / "celeba" / "train"
+        return FaceFolder(folder, flip=True, limit=self.limit, size=size, progress=not self.no_progress)
 
     def loop(self) -> LoopConfig:
         max_steps = self.max_steps if self.max_steps is not None else (3 if self.dry_run else None)
@@ -86,7 +85,7 @@ def glimpse_faces(size: int | None = None):
     return FaceFolder(test_dir, limit=8).batch(range(8)) if test_dir.is_dir() else None
 
 
-def build_gan(run: RunOptions, env: Dist, config: str = "quarter", loss: str | None = None) -> Recipe:
+def build_gan(run: RunOptions, env: Dist, config: str = "half", loss: str | None = None) -> Recipe:
     from ..models.gan import GANConfig
     from .gan import GANRecipe, gan_config
 
@@ -135,7 +134,7 @@ def refiner_config(arch: str = "unet", input: str = "lsgan", adv_weight: float =
                    ssim_weight: float = 0.0, init: Path | None = None, lr: float | None = None,
                    gan: Path | None = None, encoder: Path | None = None):
     """A new refiner run's :class:`~.refiner.RefinerTrainConfig` from the options of ``train-refiner``."""
-    from ..inpaint.pipeline import PRESETS
+    from ..inpaint.inpainter import PRESETS
     from ..models.io import load_tensors
     from ..models.refiner import REFINER_PRESETS, RefinerConfig
     from ..weights import ENCODER_WEIGHTS, GAN_WEIGHTS, load_refiner, shipped
@@ -165,9 +164,24 @@ def refiner_config(arch: str = "unet", input: str = "lsgan", adv_weight: float =
     return cfg
 
 
+def start_from_init(R, cfg, run: RunOptions, env: Dist) -> None:
+    """Load the refiner weights a fine-tune starts from, ``cfg.init_weights`` (not when resuming: the
+    checkpoint holds them).  A detail head the starting network lacks keeps its zero start."""
+    from ..weights import load_refiner
+
+    if not cfg.init_weights or (run.resume and (run.out / CHECKPOINT).exists()):
+        return
+    try:
+        missing, unexpected = R.load_state_dict(load_refiner(cfg.init_weights, env.device).state_dict(), strict=False)
+    except RuntimeError:        # a tensor of another shape
+        missing, unexpected = [], ["?"]
+    if unexpected or any(not k.startswith("net.head.") for k in missing):
+        raise ValueError(f"--init {cfg.init_weights}: its weights do not fit this run's refiner")
+
+
 def build_refiner(run: RunOptions, env: Dist, **options) -> Recipe:
     from ..inpaint import Inpainter
-    from ..weights import load_gan, load_refiner
+    from ..weights import load_gan
     from .refiner import EmptyHoleCompleter, LSGANCompleter, RefinerRecipe, RefinerTrainConfig
 
     cfg = run.saved(RefinerTrainConfig) or refiner_config(**options)
@@ -184,8 +198,21 @@ def build_refiner(run: RunOptions, env: Dist, **options) -> Recipe:
             D = load_gan(cfg.gan_weights, env.device)[1]
     seed_init(run.seed)
     recipe = RefinerRecipe(cfg, completer, D if cfg.adv_weight > 0 else None, env.device, glimpse_faces())
-    if cfg.init_weights and not (run.resume and (run.out / CHECKPOINT).exists()):
-        recipe.R.load_state_dict(load_refiner(cfg.init_weights, env.device).state_dict())
+    start_from_init(recipe.R, cfg, run, env)
+    return recipe
+
+
+def build_photo_refiner(run: RunOptions, env: Dist, **options) -> Recipe:
+    from ..inpaint import Inpainter
+    from .photo_refiner import (PhotoRefinerRecipe, PhotoRefinerTrainConfig, UpscaledLSGANCompleter,
+                                photo_refiner_config)
+
+    cfg = run.saved(PhotoRefinerTrainConfig) or photo_refiner_config(**options)
+    inpainter = Inpainter.from_pretrained("fast", device=env.device, gan_weights=cfg.gan_weights,
+                                          encoder_weights=cfg.encoder_weights, iterations=cfg.search_iterations)
+    seed_init(run.seed)
+    recipe = PhotoRefinerRecipe(cfg, UpscaledLSGANCompleter(inpainter), env.device, glimpse_faces(cfg.size))
+    start_from_init(recipe.R, cfg, run, env)
     return recipe
 
 
@@ -203,8 +230,25 @@ def build_context_encoder(run: RunOptions, env: Dist, config: str = "default",
 
 
 BUILDERS = {"gan": build_gan, "encoder": build_encoder, "refiner": build_refiner,
-            "context-encoder": build_context_encoder}
+            "photo-refiner": build_photo_refiner, "context-encoder": build_context_encoder}
 RUN_FIELDS = tuple(f.name for f in dataclasses.fields(RunOptions))
+#: each recipe's default number of epochs (the photo refiner's: the shipped run's)
+EPOCHS = {"gan": 25, "encoder": 10, "refiner": 20, "photo-refiner": 23, "context-encoder": 20}
+
+
+def train_defaults(kind: str) -> dict:
+    """The defaults of recipe ``kind``'s options, by name (what ``ganfill train-KIND`` shows): the
+    fields of :class:`RunOptions`, then the builder's own keyword arguments."""
+    import inspect
+
+    run = {f.name: f.default for f in dataclasses.fields(RunOptions) if f.default is not dataclasses.MISSING}
+    if kind == "photo-refiner":
+        from .photo_refiner import photo_refiner_defaults
+        own = photo_refiner_defaults()
+    else:
+        params = inspect.signature(refiner_config if kind == "refiner" else BUILDERS[kind]).parameters
+        own = {name: p.default for name, p in params.items() if p.default is not p.empty}
+    return {**run, "epochs": EPOCHS[kind], **own}
 
 
 def train(kind: str, **options) -> dict:

@@ -18,7 +18,7 @@ plausible faces, a blur; the patch discriminator penalises exactly that blur.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import torch
@@ -37,24 +37,63 @@ from .seeding import seeded
 
 @dataclass
 class PhotoRefinerTrainConfig:
-    refiner: RefinerConfig = field(default_factory=lambda: RefinerConfig(**vars(REFINER_PRESETS["unet"])))
+    """The defaults are the settings of the shipped ``refiner-wild.safetensors`` (docs/training.md)."""
+
+    refiner: RefinerConfig = field(default_factory=lambda: RefinerConfig(**{**vars(REFINER_PRESETS["unet"]),
+                                                                            "detail_head": 24}))
     discriminator: PatchDiscriminatorConfig = field(default_factory=PatchDiscriminatorConfig)
     size: int = WILD_SIZE            # the training side (the refiner is fully convolutional)
-    lr: float = 5e-4
+    lr: float = 3e-4
     d_lr: float = 2e-4
-    adv_weight: float = 0.01         # λ_adv: chosen on the validation split (docs/results.md)
-    ssim_weight: float = 0.0         # weight of 1 − SSIM(output, truth)
+    adv_weight: float = 0.1          # λ_adv: chosen on the validation split (docs/results.md)
+    ssim_weight: float = 2.0         # weight of 1 − SSIM(output, truth)
     adv_loss: str = "01"
     mask_kinds: tuple[str, ...] = TRAIN_MASK_KINDS
     search_iterations: int = 0       # 0: the encoder's answer as it is (see docs/results.md)
     gan_weights: str = ""
     encoder_weights: str = ""
+    init_weights: str = ""           # a refiner weights file the training started from (fine-tuning)
+    # Inference choices, made on the validation split and written into the exported file.
+    inference_iterations: int = 10   # latent-search iterations of the input at inference
+    flip: bool = True                # average the refiner's output with its mirror image's
 
     def __post_init__(self) -> None:
         self.mask_kinds = tuple(self.mask_kinds)
         if self.size % MODEL_SIZE:
             raise ValueError(f"the photo refiner's size must be a multiple of {MODEL_SIZE}, got {self.size}")
         check_loss_options(self.adv_loss, adv_weight=self.adv_weight, ssim_weight=self.ssim_weight)
+
+
+#: ``train-photo-refiner``'s options that are fields of its config
+PHOTO_REFINER_FIELDS = ("size", "search_iterations", "adv_weight", "ssim_weight", "lr", "inference_iterations", "flip")
+
+
+def photo_refiner_defaults() -> dict:
+    """``train-photo-refiner``'s options and their defaults: :class:`PhotoRefinerTrainConfig`'s, the
+    shipped file's settings."""
+    cfg = PhotoRefinerTrainConfig()
+    return {**{k: getattr(cfg, k) for k in PHOTO_REFINER_FIELDS}, "detail_head": cfg.refiner.detail_head,
+            "init": None, "gan": None, "encoder": None}
+
+
+def photo_refiner_config(**options):
+    """A new photo-refiner run's config from the options of :func:`photo_refiner_defaults` (one left
+    out keeps its default).  With ``init``, the starting file's architecture, with ``detail_head``."""
+    from ..weights import ENCODER_WEIGHTS, GAN_WEIGHTS, load_refiner, shipped
+
+    o = {**photo_refiner_defaults(), **options}
+    if min(o["search_iterations"], o["inference_iterations"], o["detail_head"]) < 0:
+        raise ValueError("--search-iterations, --inference-iterations and --detail-head must be >= 0")
+    if not o["lr"] > 0:
+        raise ValueError("--lr must be positive")
+    gan = o["gan"] or shipped(GAN_WEIGHTS.name)     # the completion it refines; its own D judges it
+    cfg = PhotoRefinerTrainConfig(**{k: o[k] for k in PHOTO_REFINER_FIELDS}, gan_weights=str(gan),
+                                  encoder_weights=str(o["encoder"] or shipped(ENCODER_WEIGHTS.name)),
+                                  init_weights=str(o["init"] or ""))
+    if o["init"] is not None:   # any refiner's weights fit: it is fully convolutional
+        cfg.refiner = load_refiner(o["init"], "cpu").config
+    cfg.refiner = replace(cfg.refiner, detail_head=o["detail_head"])
+    return cfg
 
 
 class UpscaledLSGANCompleter:
@@ -75,6 +114,7 @@ class PhotoRefinerRecipe(Recipe):
     def __init__(self, config: PhotoRefinerTrainConfig, completer, device: torch.device | str = "cpu",
                  glimpse: torch.Tensor | None = None):
         super().__init__(config)
+        self.image_size = config.size
         self.device = torch.device(device)
         self.completer = completer
         self.loss = LOSS_VARIANTS[config.adv_loss]

@@ -26,7 +26,6 @@ import torch
 from torch import nn
 
 from ..models.gan import LOSS_VARIANTS
-from ..metrics import ssim_torch
 from ..models.refiner import REFINER_PRESETS, Refiner, RefinerConfig
 from .adversarial import check_loss_options
 from .loop import Recipe
@@ -66,6 +65,8 @@ class RefinerTrainConfig:
 
 def batch_ssim(out: torch.Tensor, truth: torch.Tensor, differentiable: bool) -> torch.Tensor:
     """The evaluator's SSIM, the batch's mean: a loss term when weighted, else only watched in the log."""
+    from ..metrics import ssim_torch    # here: its scipy.stats would cost every command's parser seconds
+
     with torch.set_grad_enabled(differentiable and torch.is_grad_enabled()):
         return ssim_torch(out, truth).mean()
 

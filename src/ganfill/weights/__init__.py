@@ -153,16 +153,18 @@ def export_photo_refiner(checkpoint: str | os.PathLike, output: str | os.PathLik
                          dtype: torch.dtype = torch.float16) -> None:
     """Keep the photo refiner from a ``photo-refiner`` training checkpoint (not its discriminator),
     with how its input was made and the ``size`` it trained at; ``inference`` records the choices
-    made for it on the validation split (``{"iterations": …, "flip": …}``), read back by
-    :func:`refiner_input_settings`."""
+    made for it on the validation split (``{"iterations": …, "flip": …}``, by default the run's
+    ``inference_iterations`` and ``flip``), read back by :func:`refiner_input_settings`."""
     tensors, meta = load_tensors(checkpoint)
     if meta.get("recipe") != "photo-refiner":
         raise CheckpointError(f"{checkpoint}: not {_LABELS['photo-refiner']} training checkpoint")
     config = meta["config"]
+    if inference is None:
+        inference = {"iterations": config["inference_iterations"], "flip": config["flip"]} if "flip" in config else {}
     save_tensors(output, {k: v for k, v in tensors.items() if k.startswith("R.")},
                  {"kind": "refiner", "config": config["refiner"], "input": "lsgan-upscaled", "blend": "paste",
                   "size": config["size"], "search_iterations": config["search_iterations"],
-                  "inference": inference or {}, "progress": meta.get("progress", {})}, dtype=dtype)
+                  "inference": inference, "progress": meta.get("progress", {})}, dtype=dtype)
 
 
 def refiner_input_settings(path: str | os.PathLike | None = None) -> dict:
@@ -210,13 +212,13 @@ def load_context_encoder(path: str | os.PathLike | None = None, device: str | to
 
 
 EXPORTERS = {"gan": export_gan, "encoder": export_encoder, "refiner": export_refiner,
-             "context-encoder": export_context_encoder}
+             "photo-refiner": export_photo_refiner, "context-encoder": export_context_encoder}
 
 
 def export(kind: str, checkpoint: str | os.PathLike, output: str | os.PathLike,
            dtype: torch.dtype = torch.float16) -> None:
-    """A ``kind`` training checkpoint's shipping part (``gan``, ``encoder``, ``refiner``,
-    ``context-encoder``), in ``dtype``: what ``ganfill export KIND`` writes."""
+    """A ``kind`` training checkpoint's shipping part (a key of :data:`EXPORTERS`), in ``dtype``:
+    what ``ganfill export KIND`` writes."""
     if kind not in EXPORTERS:
         raise ValueError(f"unknown kind of weights {kind!r}; choose from {', '.join(EXPORTERS)}")
-    EXPORTERS[kind](checkpoint, output, dtype)
+    EXPORTERS[kind](checkpoint, output, dtype=dtype)
