@@ -56,6 +56,18 @@ def _add_weights_args(p: argparse.ArgumentParser, d: dict, encoder: bool = True)
                        help="latent-encoder weights (default: the shipped ones)")
 
 
+def _add_refiner_args(p: argparse.ArgumentParser, d: dict, judge: str, init: str, lr: float) -> None:
+    """The options both refiners' recipes take: the loss weights, the start, the step, the LSGAN."""
+    p.add_argument("--adv-weight", type=float, default=d["adv_weight"],
+                   help=f"weight of {judge}'s loss on the output (default: %(default)s)")
+    p.add_argument("--ssim-weight", type=float, default=d["ssim_weight"],
+                   help="weight of 1 - SSIM(output, truth) in the loss (default: %(default)s)")
+    p.add_argument("--init", type=Path, default=d["init"],
+                   help=f"start from these refiner weights, a fine-tune: {init} (default: fresh weights)")
+    p.add_argument("--lr", type=float, default=d["lr"], help=f"the refiner's Adam step size (default: {lr})")
+    _add_weights_args(p, d)
+
+
 def add_train_commands(sub) -> None:
     """``train-gan``, ``train-encoder``, ``train-refiner``, ``train-photo-refiner``,
     ``train-context-encoder``, ``export`` and its ``export-KIND`` aliases."""
@@ -82,16 +94,10 @@ def add_train_commands(sub) -> None:
     p.add_argument("--input", default=d["input"], choices=["lsgan", "empty"],
                    help="lsgan: refine the fast-path LSGAN completion; empty: the hole left empty (ae-only) "
                         "(default: %(default)s)")
-    p.add_argument("--adv-weight", type=float, default=d["adv_weight"],
-                   help="weight of the frozen LSGAN discriminator's loss on the output (default: %(default)s)")
     p.add_argument("--iterations", type=int, default=d["iterations"],
                    help="latent-search iterations of the LSGAN input (default: the fast path's)")
-    p.add_argument("--ssim-weight", type=float, default=d["ssim_weight"],
-                   help="add this weight times 1 - SSIM(output, truth) to the loss (default: %(default)s)")
-    p.add_argument("--init", type=Path, default=d["init"],
-                   help="start from these refiner weights, a fine-tune (default: fresh weights)")
-    p.add_argument("--lr", type=float, default=d["lr"], help=f"Adam step size (default: {RefinerTrainConfig.lr})")
-    _add_weights_args(p, d)
+    _add_refiner_args(p, d, "the frozen LSGAN discriminator", "its architecture wins over --arch",
+                      RefinerTrainConfig.lr)
 
     p, d = _train_parser(sub, "photo-refiner", "train the 128-px refiner of the default method on the "
                                                "upscaled LSGAN completion, against a patch discriminator")
@@ -101,21 +107,14 @@ def add_train_commands(sub) -> None:
                    help="latent-search iterations of the LSGAN input (default: %(default)s: the encoder's answer)")
     p.add_argument("--detail-head", type=int, default=d["detail_head"],
                    help="channels of the full-resolution head, 0 for none (default: %(default)s)")
-    p.add_argument("--adv-weight", type=float, default=d["adv_weight"],
-                   help="weight of the patch discriminator's loss on the output (default: %(default)s)")
-    p.add_argument("--ssim-weight", type=float, default=d["ssim_weight"],
-                   help="weight of 1 - SSIM(output, truth) in the loss (default: %(default)s)")
-    p.add_argument("--lr", type=float, default=d["lr"], help="the refiner's Adam step size (default: %(default)s)")
-    p.add_argument("--init", type=Path, default=d["init"],
-                   help="start from these refiner weights, of any size; a detail head they lack starts at zero "
-                        "(default: fresh weights)")
+    _add_refiner_args(p, d, "the patch discriminator", "of any size; a detail head they lack starts at zero",
+                      d["lr"])
     p.add_argument("--inference-iterations", type=int, default=d["inference_iterations"],
                    help="latent-search iterations of the input at inference, written into the exported file "
                         "(default: %(default)s)")
     p.add_argument("--flip", action=argparse.BooleanOptionalAction, default=d["flip"],
                    help="average the output with the mirrored face's at inference, written into the exported "
                         "file (default: %(default)s)")
-    _add_weights_args(p, d)
 
     p, d = _train_parser(sub, "context-encoder", "train the Context Encoder baseline (Pathak et al. 2016)")
     p.add_argument("--config", default=d["config"],
