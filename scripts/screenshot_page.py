@@ -17,11 +17,12 @@ from selenium.webdriver.common.actions.action_builder import ActionBuilder
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
+from ganfill.data import default_data_root
 from ganfill.server.app import ServerConfig, create_app, uvicorn_config
 
 p = argparse.ArgumentParser()
 p.add_argument("-o", "--output", default="docs/images/web-page.png")
-p.add_argument("--photo", default="/work/shared/data/celeba-wild/test/22712.jpg",
+p.add_argument("--photo", default=str(default_data_root() / "celeba-wild" / "test" / "22712.jpg"),
                help="a face (default: a celeba-wild test face, in no training set)")
 p.add_argument("--size", default="1280,900", help="the window, w,h")
 args = p.parse_args()

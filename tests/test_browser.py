@@ -34,7 +34,6 @@ from PIL import Image
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 DRIVER = shutil.which("chromedriver")
 ROOT = Path(__file__).resolve().parent.parent
-FACES = Path("/work/shared/data/celeba-wild/test")
 
 # Every test drives a headless Chromium against a real server: 5-35 s each on 2 CPU cores.
 pytestmark = [pytest.mark.slow,
@@ -510,12 +509,12 @@ def test_before_after_slider_shows_both_images(page, server, red_square, shots):
     _shot(d, shots, "09-slider")
 
 
-def test_candidates_use_this_result_and_the_real_method(page, server, shots):
+def test_candidates_use_this_result_and_the_real_method(page, server, data_root, shots):
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import Select
 
     d = page
-    face = FACES / "22715.jpg"
+    face = data_root / "celeba-wild" / "test" / "22715.jpg"
     if not face.exists():
         pytest.skip(f"{face} is not on this machine")
     _open(d, face)
