@@ -3,9 +3,11 @@ zips of their JPEG bytes, each under a byte budget, for a machine that takes its
 bounded size (scripts/device_photo_refiner.sh unpacks them).
 
     python scripts/pack_wild_shares.py --shares 2 --budget-mb 46.3 -o .devdata
+    python scripts/pack_wild_shares.py --shares 1 --budget-mb 12 --start 2500 --validation 500 -o .devdata
 
-Faces are taken in order from 00000 until a share is full; every share also holds the first 8
-validation faces, which the training runs only look at (their epoch glimpses).
+Faces are taken in order from ``--start`` (00000) until a share is full; every share also holds the
+first ``--validation`` validation faces (8), which the training runs only look at (their epoch
+glimpses) or compare with (the GAN's sample FD-dlib takes all 500).
 """
 
 from __future__ import annotations
@@ -21,14 +23,16 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--shares", type=int, default=2)
     ap.add_argument("--budget-mb", type=float, default=46.3, help="the most bytes of one zip, in MB (1e6)")
+    ap.add_argument("--start", type=int, default=0, help="the first training face of the first share")
+    ap.add_argument("--validation", type=int, default=8, help="validation faces in every share")
     ap.add_argument("-o", "--out", type=Path, default=Path(".devdata"))
     args = ap.parse_args()
     folder = default_data_root() / "celeba-wild" / "train"
     args.out.mkdir(parents=True, exist_ok=True)
-    glimpse = [f"{i:05d}.jpg" for i in WILD_VALIDATION[:8]]
-    face = 0
+    glimpse = [f"{i:05d}.jpg" for i in WILD_VALIDATION[:args.validation]]
+    face = args.start
     for share in range(args.shares):
-        path = args.out / f"wild-{'abcdefghij'[share]}.zip"
+        path = args.out / f"wild-{face:05d}.zip"     # named by its first face: later shares add files
         first = face
         with zipfile.ZipFile(path, "w", zipfile.ZIP_STORED) as z:
             for name in glimpse:
