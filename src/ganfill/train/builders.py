@@ -21,22 +21,23 @@ from .seeding import seed_init
 
 @dataclass
 class RunOptions:
-    """The options every recipe takes: data, run folder, loop, device."""
+    """The options every recipe takes: data, run folder, loop, device (the loop's defaults are
+    :class:`~.loop.LoopConfig`'s)."""
 
     out: Path
-    data: Path | None = None          # folder of face images (default: shared celeba/train)
-    epochs: int = 1
-    batch_size: int = 64
-    seed: int = 0
+    data: Path | None = None          # face images (default: shared celeba/train, at 128 px celeba-wild/train)
+    epochs: int = LoopConfig.epochs
+    batch_size: int = LoopConfig.batch_size
+    seed: int = LoopConfig.seed
     resume: bool = False
-    checkpoint_minutes: float = 5.0
-    max_steps: int | None = None
-    max_minutes: float | None = None
+    checkpoint_minutes: float = LoopConfig.checkpoint_minutes
+    max_steps: int | None = LoopConfig.max_steps
+    max_minutes: float | None = LoopConfig.max_minutes
     limit: int | None = None          # only the first N images
     dry_run: bool = False             # a few steps on random images, for smoke tests
     device: str = "auto"
     no_progress: bool = False
-    dump_replicas: bool = False
+    dump_replicas: bool = LoopConfig.dump_replicas
 
     def dataset(self, size: int):
         """The training faces at ``size`` px.  By default the thesis's 64-px crops (celeba/train),
