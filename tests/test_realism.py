@@ -129,13 +129,13 @@ def test_evaluator_runs_at_the_images_size_with_scaled_masks(wild_dir, dlib_read
     assert masks[0].sum() == 128 * 128 and masks[0, 64:192, 64:192].all()     # the middle half of each side
     for name in ("mean", "telea", "lsgan"):
         m = report["methods"][name]
-        assert {"psnr", "ssim", "hole_psnr", "hole_l1", "sharpness", "fd_dlib", "identity"} <= set(m)
+        assert {"psnr", "ssim", "hole_psnr", "hole_l1", "sharpness", "fd_dlib", "identity", "u_ids", "p_ids"} <= set(m)
     assert "diversity" in report["methods"]["lsgan"] and "diversity" not in report["methods"]["telea"]
     assert report["methods"]["lsgan"]["diversity"] > 0
     for r in results:       # every method keeps the known pixels, at full size
         assert r.outputs.shape == images.shape
         assert np.array_equal(r.outputs[~masks], images[~masks])
-    assert "FD-dlib" in format_table(report) and "divers" in format_table(report)
+    assert all(h in format_table(report) for h in ("FD-dlib", "U-IDS", "P-IDS", "divers"))
 
 
 @pytest.mark.slow
