@@ -126,14 +126,14 @@ def cmd_evaluate(args) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from .cli_train import add_train_commands
+    from .cli_train import CommandParser, add_train_commands
     from .inputs import MAX_CANDIDATES
     from .server.config import ServerConfig
     parser = argparse.ArgumentParser(prog="ganfill", description="Fill holes in face images with a GAN prior.")
     parser.add_argument("--version", action="version", version=f"ganfill {__version__}")
     parser.add_argument("--debug", action="store_true",
                         help="show the traceback behind an error message (or set GANFILL_DEBUG=1)")
-    sub = parser.add_subparsers(dest="command", required=True)
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=CommandParser)
 
     add_train_commands(sub)     # train-* and export
 

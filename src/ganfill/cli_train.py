@@ -38,15 +38,31 @@ def _add_loop_args(p: argparse.ArgumentParser, d: dict) -> None:
     p.add_argument("--dump-replicas", action="store_true", help=argparse.SUPPRESS)
 
 
-def _train_parser(sub, kind: str, help: str) -> tuple[argparse.ArgumentParser, dict]:
-    """The ``train-KIND`` subcommand with the loop's options, and the defaults of its own options."""
-    from .train.builders import train_defaults
+class CommandParser(argparse.ArgumentParser):
+    """A subcommand's parser whose options can be added when it is first used (``options``, a
+    function of the parser): the training commands' defaults are read from the training code, which
+    imports torch, and ``ganfill --help`` or ``ganfill inpaint`` need not wait for that."""
 
-    d = train_defaults(kind)
-    p = sub.add_parser(f"train-{kind}", help=help)
-    _add_loop_args(p, d)
-    p.set_defaults(func=cmd_train, recipe=kind)
-    return p, d
+    def __init__(self, *args, options=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._options = options
+
+    def _add_options(self) -> None:
+        if self._options is not None:
+            options, self._options = self._options, None
+            options(self)
+
+    def parse_known_args(self, args=None, namespace=None):
+        self._add_options()
+        return super().parse_known_args(args, namespace)
+
+    def format_usage(self) -> str:
+        self._add_options()
+        return super().format_usage()
+
+    def format_help(self) -> str:
+        self._add_options()
+        return super().format_help()
 
 
 def _add_weights_args(p: argparse.ArgumentParser, d: dict, encoder: bool = True) -> None:
@@ -63,31 +79,31 @@ def _add_refiner_args(p: argparse.ArgumentParser, d: dict, judge: str, init: str
     p.add_argument("--ssim-weight", type=float, default=d["ssim_weight"],
                    help="weight of 1 - SSIM(output, truth) in the loss (default: %(default)s)")
     p.add_argument("--init", type=Path, default=d["init"],
-                   help=f"start from these refiner weights, a fine-tune: {init} (default: fresh weights)")
+                   help=f"start from these refiner weights, a fine-tune ({init}; default: fresh weights)")
     p.add_argument("--lr", type=float, default=d["lr"], help=f"the refiner's Adam step size (default: {lr})")
     _add_weights_args(p, d)
 
 
-def add_train_commands(sub) -> None:
-    """``train-gan``, ``train-encoder``, ``train-refiner``, ``train-photo-refiner``,
-    ``train-context-encoder``, ``export`` and its ``export-KIND`` aliases."""
-    from .models.encoder import ENCODER_PRESETS
+def _gan_options(p: argparse.ArgumentParser, d: dict) -> None:
     from .models.gan import GAN_PRESETS
-    from .models.refiner import REFINER_PRESETS
-    from .train.context_encoder import ContextEncoderTrainConfig
-    from .train.refiner import RefinerTrainConfig
 
-    p, d = _train_parser(sub, "gan", "train the LSGAN")
     p.add_argument("--config", default=d["config"],
                    help=f"{', '.join(GAN_PRESETS)} (default: %(default)s, the shipped lsgan.safetensors)")
     p.add_argument("--loss", default=d["loss"], choices=["01", "chi2"],
                    help="LSGAN targets: 01 (a=0,b=1,c=1) or chi2 (a=-1,b=1,c=0) (default: the preset's)")
 
-    p, d = _train_parser(sub, "encoder", "train the latent encoder against a frozen generator")
+
+def _encoder_options(p: argparse.ArgumentParser, d: dict) -> None:
+    from .models.encoder import ENCODER_PRESETS
+
     p.add_argument("--config", default=d["config"], help=f"{', '.join(ENCODER_PRESETS)} (default: %(default)s)")
     _add_weights_args(p, d, encoder=False)
 
-    p, d = _train_parser(sub, "refiner", "train the autoencoder refiner on the LSGAN's completions")
+
+def _refiner_options(p: argparse.ArgumentParser, d: dict) -> None:
+    from .models.refiner import REFINER_PRESETS
+    from .train.refiner import RefinerTrainConfig
+
     p.add_argument("--arch", default=d["arch"],
                    help=f"{', '.join(REFINER_PRESETS)}: unet is ours, paper the thesis's autoencoder "
                         f"(default: %(default)s)")
@@ -99,15 +115,15 @@ def add_train_commands(sub) -> None:
     _add_refiner_args(p, d, "the frozen LSGAN discriminator", "its architecture wins over --arch",
                       RefinerTrainConfig.lr)
 
-    p, d = _train_parser(sub, "photo-refiner", "train the 128-px refiner of the default method on the "
-                                               "upscaled LSGAN completion, against a patch discriminator")
+
+def _photo_refiner_options(p: argparse.ArgumentParser, d: dict) -> None:
     p.add_argument("--size", type=int, default=d["size"],
                    help="training side, a multiple of 64 (default: %(default)s)")
     p.add_argument("--search-iterations", type=int, default=d["search_iterations"],
                    help="latent-search iterations of the LSGAN input (default: %(default)s: the encoder's answer)")
     p.add_argument("--detail-head", type=int, default=d["detail_head"],
                    help="channels of the full-resolution head, 0 for none (default: %(default)s)")
-    _add_refiner_args(p, d, "the patch discriminator", "of any size; a detail head they lack starts at zero",
+    _add_refiner_args(p, d, "the patch discriminator", "a refiner of any size; a detail head it lacks starts at zero",
                       d["lr"])
     p.add_argument("--inference-iterations", type=int, default=d["inference_iterations"],
                    help="latent-search iterations of the input at inference, written into the exported file "
@@ -116,12 +132,45 @@ def add_train_commands(sub) -> None:
                    help="average the output with the mirrored face's at inference, written into the exported "
                         "file (default: %(default)s)")
 
-    p, d = _train_parser(sub, "context-encoder", "train the Context Encoder baseline (Pathak et al. 2016)")
+
+def _context_encoder_options(p: argparse.ArgumentParser, d: dict) -> None:
+    from .models.context_encoder import CONTEXT_ENCODER_PRESETS
+    from .train.context_encoder import ContextEncoderTrainConfig
+
     p.add_argument("--config", default=d["config"],
-                   help="default (512 x 4 x 4 bottleneck), half or tiny (default: %(default)s)")
+                   help=f"{', '.join(CONTEXT_ENCODER_PRESETS)} (default: %(default)s, a 512 x 4 x 4 bottleneck)")
     p.add_argument("--adv-weight", type=float, default=d["adv_weight"],
                    help="adversarial weight against 0.999 reconstruction "
                         f"(default: {ContextEncoderTrainConfig.adv_weight}, Pathak et al.)")
+
+
+#: recipe -> (what ``ganfill --help`` says of ``train-RECIPE``, the function adding its own options)
+TRAIN_COMMANDS = {
+    "gan": ("train the LSGAN", _gan_options),
+    "encoder": ("train the latent encoder against a frozen generator", _encoder_options),
+    "refiner": ("train the autoencoder refiner on the LSGAN's completions", _refiner_options),
+    "photo-refiner": ("train the 128-px refiner of the default method on the upscaled LSGAN completion, "
+                      "against a patch discriminator", _photo_refiner_options),
+    "context-encoder": ("train the Context Encoder baseline (Pathak et al. 2016)", _context_encoder_options),
+}
+
+
+def _train_options(kind: str, own):
+    def add(p: argparse.ArgumentParser) -> None:
+        from .train.builders import train_defaults
+
+        d = train_defaults(kind)
+        _add_loop_args(p, d)
+        own(p, d)
+    return add
+
+
+def add_train_commands(sub) -> None:
+    """``train-KIND`` for each of :data:`TRAIN_COMMANDS` (``sub`` makes :class:`CommandParser`\ s),
+    ``export`` and its ``export-KIND`` aliases."""
+    for kind, (help, own) in TRAIN_COMMANDS.items():
+        p = sub.add_parser(f"train-{kind}", help=help, options=_train_options(kind, own))
+        p.set_defaults(func=cmd_train, recipe=kind)
 
     p = sub.add_parser("export", help="write a training checkpoint's shipping part as fp16 weights")
     p.add_argument("kind", choices=EXPORT_KINDS, help="the recipe that wrote the checkpoint")
