@@ -138,9 +138,9 @@ def build_parser() -> argparse.ArgumentParser:
     add_train_commands(sub)     # train-* and export
 
     p = sub.add_parser("sample", help="write a grid of faces from the generator")
-    p.add_argument("-n", type=int, default=64)
-    p.add_argument("-o", "--output", type=Path, default=Path("samples.png"))
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("-n", type=int, default=64, help="how many faces (default: %(default)s)")
+    p.add_argument("-o", "--output", type=Path, default=Path("samples.png"), help="(default: %(default)s)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the latent codes (default: %(default)s)")
     p.add_argument("--weights", type=Path, default=None, help="GAN weights (default: the shipped ones)")
     p.set_defaults(func=cmd_sample)
     p = sub.add_parser("inpaint", help="fill the hole of a photo, or of every photo in a folder")
