@@ -94,7 +94,13 @@ def main() -> None:
             data = {"method": "lsgan-yeh", "candidates": "8"}
             slow_running.set()
         started = time.monotonic()
-        r = httpx.post(url, files=files, data=data, timeout=120)
+        try:
+            r = httpx.post(url, files=files, data=data, timeout=120)
+        except httpx.HTTPError as exc:            # no answer at all: counted, never hidden
+            with lock:
+                codes.setdefault(kind, {}).setdefault(type(exc).__name__, 0)
+                codes[kind][type(exc).__name__] += 1
+            return
         took = time.monotonic() - started
         if kind == "slow":
             slow_running.clear()
@@ -122,6 +128,7 @@ def main() -> None:
         "clients": args.clients, "seconds": args.seconds, "status_codes": codes,
         "requests": sum(sum(c.values()) for c in codes.values()),
         "answers_500": sum(c.get(500, 0) for c in codes.values()), "wrong_images": wrong,
+        "no_answer": sum(n for c in codes.values() for k, n in c.items() if isinstance(k, str)),
         "memory_start_mb": round(start_memory, 1), "memory_end_mb": round(end_memory, 1),
         "memory_growth_mb": round(end_memory - start_memory, 1),
         "good_requests_beside_a_slow_one": len(beside_slow),

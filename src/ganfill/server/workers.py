@@ -41,6 +41,7 @@ class Job:
     seed: int
     box: str | None
     crop: str
+    require_face: bool = False
 
 
 class WorkFailed(Exception):
@@ -69,16 +70,21 @@ class Worker:
         self.threads = threads
         self.process = None
         self.conn = None
+        self.ready = False
         #: the methods this process has loaded (gone with it)
         self.loaded: set[str] = set()
 
-    def _start(self) -> None:
+    def _start(self, preload: list[str] | None = None) -> None:
+        """Boot a fresh process; it says "ready" once its modules are imported and the methods of
+        ``preload`` loaded (:meth:`call` waits for that, outside any request's time)."""
         ours, theirs = socket.socketpair()
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "ganfill.server.work", str(theirs.fileno()), self.device, str(self.threads)],
-            pass_fds=(theirs.fileno(),), stdin=subprocess.DEVNULL)
+            [sys.executable, "-m", "ganfill.server.work", str(theirs.fileno()), self.device, str(self.threads),
+             ",".join(preload or ())], pass_fds=(theirs.fileno(),), stdin=subprocess.DEVNULL)
         theirs.close()
         self.conn = Connection(ours.detach())
+        self.ready = False
+        self.loaded = set(preload or ())
 
     def alive(self) -> bool:
         return self.process is not None and self.process.poll() is None
@@ -91,17 +97,26 @@ class Worker:
         self.process = self.conn = None
         self.loaded = set()
 
+    def replace(self) -> None:
+        """Kill the process and boot its successor now, with the methods it had loaded, so the next
+        request waits for neither."""
+        preload = sorted(self.loaded)
+        self.stop()
+        self._start(preload)
+
     def call(self, message: tuple, deadline: float, cancelled: threading.Event, max_memory_mb: float):
-        """Send ``message``, wait for the answer; the process is killed (and WorkFailed raised) at
+        """Send ``message``, wait for the answer; the process is replaced (and WorkFailed raised) at
         ``deadline`` (time.monotonic), when ``cancelled`` is set, or past ``max_memory_mb``."""
         if not self.alive():
-            # Starting a worker is the server's cost, not the request's: its time is not counted.
-            started = time.monotonic()
             self.stop()
             self._start()
+        if not self.ready:
+            # Starting a worker is the server's cost, not the request's: its time is not counted.
+            started = time.monotonic()
             if not self.conn.poll(STARTUP_S) or self.conn.recv() != "ready":
                 self.stop()
                 raise WorkFailed(503, "a worker process could not be started; try again")
+            self.ready = True
             deadline += time.monotonic() - started
         self.conn.send(message)
         while not self.conn.poll(POLL_S):
@@ -118,7 +133,7 @@ class Worker:
                 elif not self.alive():
                     reason = WorkFailed(503, "the worker stopped unexpectedly; try again")
             if reason is not None:
-                self.stop()
+                self.replace()
                 raise reason
         try:
             status, payload = self.conn.recv()
@@ -142,9 +157,15 @@ class WorkerPool:
         for worker in self._all:
             self._idle.put(worker)
 
-    def run(self, message: tuple, deadline: float, cancelled: threading.Event):
+    def run(self, message: tuple, deadline: float, cancelled: threading.Event, started: threading.Event):
+        """``started`` is set once a worker has the job: from then on the worker enforces the deadline."""
         worker = self._idle.get()
         try:
+            if cancelled.is_set():          # its request was answered while it waited for a worker
+                raise WorkFailed(499, "the request was cancelled")
+            if time.monotonic() > deadline:
+                raise WorkFailed(504, "")   # its time went by in the queue
+            started.set()
             return worker.call(message, deadline, cancelled, self.max_memory_mb)
         finally:
             self._idle.put(worker)
