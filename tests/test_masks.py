@@ -11,8 +11,26 @@ KINDS = list(MASK_KINDS)
 SEEDS = range(40)
 
 
-def test_the_five_kinds():
-    assert set(KINDS) == {"center", "box", "free", "half", "pixels"}
+def test_the_six_kinds():
+    assert set(KINDS) == {"center", "box", "free", "half", "pixels", "portrait"}
+
+
+def test_portrait_blobs_lie_anywhere_and_off_face_blobs_touch_no_face(wild_dir):
+    from ganfill.data import load_image, off_face_masks
+    from ganfill.data.faces import FACE_SCALE, detect_faces
+
+    masks = make_masks("portrait", 200, 256, seed=0)
+    covered = masks.mean(axis=0)
+    # every quarter of the frame (corners included) gets holes
+    assert all(covered[ys, xs].mean() > 0.02 for ys in (slice(0, 64), slice(192, 256))
+               for xs in (slice(0, 64), slice(192, 256)))
+    faces = np.stack([load_image(wild_dir / f"{i}.jpg") for i in range(22711, 22715)])
+    off = off_face_masks(faces, seed=0)
+    assert off.shape == (4, 256, 256) and off.any(axis=(1, 2)).all()
+    for image, mask in zip(faces, off):
+        box = detect_faces(image)[0].square(FACE_SCALE)
+        assert not mask[max(box.y, 0):box.y + box.h, max(box.x, 0):box.x + box.w].any()
+    assert np.array_equal(off, off_face_masks(faces, seed=0))
 
 
 @pytest.mark.parametrize("kind", KINDS)

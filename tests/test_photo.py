@@ -116,7 +116,7 @@ def test_no_face_is_refused_with_what_to_do(aligned):
     noise = rng.integers(0, 256, (300, 400, 3), dtype=np.uint8)
     mask = np.zeros((300, 400), bool)
     mask[100:140, 150:250] = True
-    with pytest.raises(NoFaceError, match="--box"):
+    with pytest.raises(NoFaceError, match=r"box=\(x, y, w, h\).*crop='hole'"):
         Pipeline("lsgan")(noise, mask)
     around = Pipeline("lsgan")(noise, mask, crop="hole")
     assert around.source == "hole" and around.box.w == 200
@@ -206,7 +206,9 @@ def test_cli_no_face_and_no_box_is_one_line_and_no_file(tmp_path, subprocess_env
     r = ganfill("inpaint", tmp_path / "noise.png", "--mask", tmp_path / "mask.png", "-o", tmp_path / "out.png",
                 "--method", "lsgan", env=subprocess_env)
     assert r.returncode == 1
-    assert r.stderr.strip().count("\n") == 0 and "no face" in r.stderr and "--box" in r.stderr
+    # one line of error (a slow detection on a busy machine may add a progress line before it)
+    errors = [line for line in r.stderr.splitlines() if "filling noise.png" not in line]
+    assert len(errors) == 1 and "no face" in errors[0] and "--box" in errors[0]
     assert not (tmp_path / "out.png").exists()
     r = ganfill("inpaint", tmp_path / "noise.png", "--mask", tmp_path / "mask.png", "-o", tmp_path / "out.png",
                 "--method", "lsgan", "--box", "90,40,120,120", env=subprocess_env)

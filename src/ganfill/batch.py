@@ -33,11 +33,12 @@ BATCH_PIXELS = 64_000_000
 
 def check_options(image: Path, output: Path, mask: Path | None, mask_dir: Path | None, candidates: int = 1,
                   box: str | None = None, seed: int = 0, crop: str = "face", is_dir=Path.is_dir,
-                  overwrite: bool = False) -> tuple[bool, "Settings"]:
+                  overwrite: bool = False, require_face: bool = False) -> tuple[bool, "Settings"]:
     """The options' own errors, before any model is loaded -> (whether ``image`` is a folder, the
     :class:`Settings` every photo is filled with; ``box``: ``X,Y,W,H`` or None to detect the face;
     ``is_dir``: whether a path is a folder, for folders that are not on this machine; ``overwrite``:
-    allow writing over the input photo or a mask)."""
+    allow writing over the input photo or a mask; ``require_face``: a photo with no face found is
+    an error, not a fill by the general inpainter)."""
     from . import inputs
 
     try:
@@ -63,7 +64,7 @@ def check_options(image: Path, output: Path, mask: Path | None, mask_dir: Path |
     if output.suffix.lower() in (".jpg", ".jpeg"):
         say("warning: JPEG is lossy, so pixels outside the hole will not stay exactly as they were; "
              "write .png to keep them")
-    return folder, Settings(candidates, seed, parsed, crop)
+    return folder, Settings(candidates, seed, parsed, crop, bool(require_face))
 
 
 def check_method(method: str | None, iterations: int | None, candidates: int) -> str:
@@ -98,6 +99,11 @@ class Settings:
     seed: int = 0
     box: object = None          # a ganfill.data.faces.Box, or None: detect the face
     crop: str = "face"
+    require_face: bool = False  # no face found: an error, not a fill by the general inpainter
+
+    def options(self) -> dict:
+        """The pipeline's options for every photo."""
+        return {"seed": self.seed, "box": self.box, "crop": self.crop, "require_face": self.require_face}
 
 
 def _load_file(image_path: Path, mask_path: Path):
@@ -107,7 +113,10 @@ def _load_file(image_path: Path, mask_path: Path):
 
     photo = load_photo(image_path)
     h, w = photo.rgb.shape[:2]
-    mask = load_mask(mask_path)
+    notes: list[str] = []
+    mask = load_mask(mask_path, notes=notes)
+    for line in notes:
+        say(f"warning: {mask_path.name}: {line}")
     if mask.shape != (h, w):
         say(f"warning: {mask_path.name}: mask is {mask.shape[1]}x{mask.shape[0]}, image is {w}x{h}; "
              f"resizing the mask (nearest neighbour)")
@@ -161,8 +170,29 @@ def fill_photo(pipe, image: Path, mask: Path, output: Path, settings: Settings) 
     """Fill one photo; returns the files written."""
     photo, hole = _load_file(image, mask)
     with progress_note(f"filling {image.name} with {pipe.name}"):
-        done = pipe(photo.rgb, hole, settings.candidates, seed=settings.seed, box=settings.box, crop=settings.crop)
+        done = _cli_words(pipe)(photo.rgb, hole, settings.candidates, **settings.options())
+    _report(image.name, done)
     return _write_results(photo, hole, done, output, settings.candidates)
+
+
+def _cli_words(pipe):
+    """``pipe``, with its "no face found" said in the CLI's flags."""
+    from .photo import NoFaceError
+
+    def call(*args, **kwargs):
+        try:
+            return pipe(*args, **kwargs)
+        except NoFaceError as exc:
+            raise UserError(exc.worded("cli")) from None
+    return call
+
+
+def _report(name: str, done) -> None:
+    """A photo's warnings, and what filled it when the method split the hole."""
+    for line in done.warnings:
+        say(f"warning: {name}: {line}")
+    if done.general or done.faces > 1:
+        say(f"{name}: {done.summary()}")
 
 
 def mask_for(stem: str, mask_dir: Path, is_file=Path.is_file) -> Path:
@@ -210,6 +240,8 @@ def fill_batch(pipe, jobs: list[Job], settings: Settings) -> list[str | None]:
     process or a Ray worker): a batched convolution may round a last bit differently in another
     batch, so the same batches give the same bytes.  Photos that fail to load drop out; the rest
     go to the model BATCH_PIXELS at a time, and a batch one photo spoils is run photo by photo."""
+    from .photo import NoFaceError
+
     errors: list[str | None] = [None] * len(jobs)
     loaded: list[tuple[int, tuple]] = []        # (place in jobs, (photo, mask))
     for i, job in enumerate(jobs):
@@ -217,7 +249,7 @@ def fill_batch(pipe, jobs: list[Job], settings: Settings) -> list[str | None]:
             loaded.append((i, _load_file(job.image, job.mask)))
         except (UserError, ValueError, OSError) as exc:
             errors[i] = one_line(exc)
-    k, seed = settings.candidates, settings.seed
+    k = settings.candidates
     parts: list[list[tuple[int, tuple]]] = []
     for item in loaded:
         pixels = sum(it[1][0].rgb.shape[0] * it[1][0].rgb.shape[1] for it in parts[-1]) if parts else 0
@@ -229,7 +261,7 @@ def fill_batch(pipe, jobs: list[Job], settings: Settings) -> list[str | None]:
             continue
         indices = [photo_index(jobs[i].name) for i, _ in part]
         photos, holes = [item[1][0].rgb for item in part], [item[1][1] for item in part]
-        options = {"seed": seed, "box": settings.box, "crop": settings.crop}
+        options = settings.options()
         try:
             # A photo that cannot be filled (no face, ...) comes back as its error; the others go
             # to the model in one call.
@@ -238,15 +270,18 @@ def fill_batch(pipe, jobs: list[Job], settings: Settings) -> list[str | None]:
             results = []         # the model call itself failed: run each alone, so only its photo fails
             for photo, hole, index in zip(photos, holes, indices):
                 try:
-                    results.append(pipe(photo, hole, k, index=index, **options))
-                except ValueError as exc:
+                    results.append(_cli_words(pipe)(photo, hole, k, index=index, **options))
+                except (UserError, ValueError) as exc:
                     results.append(exc)
         for (i, (photo, hole)), done in zip(part, results):
             if not jobs[i].write:
                 continue
             try:
+                if isinstance(done, NoFaceError):
+                    raise UserError(done.worded("cli"))
                 if isinstance(done, Exception):
                     raise done
+                _report(jobs[i].name, done)
                 _write_results(photo, hole, done, jobs[i].output, k)
             except (UserError, ValueError, OSError) as exc:
                 errors[i] = one_line(exc)

@@ -248,7 +248,8 @@ def run(args) -> batch.FolderReport:
         *(PurePosixPath(str(given[key])) if key in trees and trees[key].remote else given[key]
           for key in ("image", "output", "mask", "mask_dir")),
         args.candidates, args.box, args.seed, args.crop,
-        is_dir=lambda path: urls[path].is_dir() if path in urls else Path(path).is_dir(), overwrite=args.overwrite)
+        is_dir=lambda path: urls[path].is_dir() if path in urls else Path(path).is_dir(), overwrite=args.overwrite,
+        require_face=args.require_face)
     if not folder:
         raise UserError("--ray fills a folder of photos; for one photo leave --ray out")
     if args.ray_workers is not None and args.ray_workers < 1:

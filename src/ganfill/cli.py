@@ -95,11 +95,11 @@ def cmd_methods(args) -> int:
 
 
 def cmd_evaluate(args) -> int:
-    from .data import MASK_KINDS, default_data_root
+    from .data import IMAGE_MASK_KINDS, MASK_KINDS, default_data_root
     from .evaluate import evaluate, format_table, results_grid, save_grid, write_json_atomic
 
-    if args.mask not in MASK_KINDS:
-        raise UserError(f"unknown mask kind {args.mask!r}; choose from {', '.join(MASK_KINDS)}")
+    if args.mask not in (*MASK_KINDS, *IMAGE_MASK_KINDS):
+        raise UserError(f"unknown mask kind {args.mask!r}; choose from {', '.join([*MASK_KINDS, *IMAGE_MASK_KINDS])}")
     if args.grid and args.grid.suffix.lower() not in (".png", ".jpg", ".jpeg", ".webp"):
         raise UserError(f"{args.grid}: the grid must be a .png, .jpg or .webp file")
     methods = [m.strip() for m in args.methods.split(",") if m.strip()]
@@ -209,7 +209,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data", type=Path, default=None,
                    help="folder of square faces of one size: 64 px (default: shared celeba/test) or e.g. "
                         "256 px (celeba-wild/test); masks scale with the size")
-    p.add_argument("--mask", default="center", help="center, box, free, half or pixels")
+    p.add_argument("--mask", default="center",
+                   help="center, box, free, half, pixels, portrait (blobs anywhere) or off-face (blobs that touch "
+                        "no detected face)")
     p.add_argument("--methods", default="mean,telea,navier-stokes,biharmonic", help="comma-separated method names")
     p.add_argument("--limit", type=int, default=None, help="the first N images in file-name order")
     p.add_argument("--method-limit", action="append", metavar="NAME=N", help="run NAME on only the first N images")

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .data import FaceFolder, make_masks, save_image_atomic
+from .data import IMAGE_MASK_KINDS, FaceFolder, make_masks, off_face_masks, save_image_atomic
 from .data.files import write_json_atomic  # noqa: F401  (the evaluator's report writer)
 from .methods import get_method, method_info, method_options
 from .inputs import check_candidates
@@ -39,13 +39,15 @@ def masked_input(images: np.ndarray, masks: np.ndarray, fill: int = 255) -> np.n
 def _through_photo_path(method, images: np.ndarray, masks: np.ndarray, k: int, seed: int, start: int,
                         detail: bool | None = None) -> np.ndarray:
     """A fixed-size method on images of another size, as a user's photo takes it: through
-    :class:`ganfill.Pipeline` with the whole image as the crop, then the model (one call for the
-    batch), the upscale (``detail``: None = the method's default) and the seam."""
+    :class:`ganfill.Pipeline` with the whole image as the crop (a method that splits the hole
+    between the faces and the rest finds the faces, as on a user's photo), then the model (one
+    call for the batch), the upscale (``detail``: None = the method's default) and the seam."""
     from .data.faces import Box
 
     h, w = images.shape[1:3]
     pipe = Pipeline(method, detail)
-    results = pipe(list(images), list(masks), k, seed=seed, box=Box(0, 0, w, h), index=start)
+    box = None if getattr(method, "general", None) is not None else Box(0, 0, w, h)
+    results = pipe(list(images), list(masks), k, seed=seed, box=box, index=start)
     return np.stack([np.stack(r.images) for r in results])
 
 
@@ -133,7 +135,8 @@ def evaluate(data: str | os.PathLike, mask_kind: str, methods: list[str], limit:
     side = image_side(data)
     dataset = FaceFolder(data, limit=limit, size=side, progress=progress)
     images = dataset.images
-    masks = make_masks(mask_kind, len(images), side, seed)
+    masks = (off_face_masks(images, seed) if mask_kind in IMAGE_MASK_KINDS
+             else make_masks(mask_kind, len(images), side, seed))
     truth_descriptors = None
     skipped = None
     if face_metrics:

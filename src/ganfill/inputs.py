@@ -121,14 +121,20 @@ def as_image(image) -> np.ndarray:
 
 
 def as_mask(mask, shape: tuple[int, int]) -> np.ndarray:
-    """The hole as a bool ``(H, W)`` array: True / nonzero = hole; a file path or a PIL mask: white
+    """The hole as a bool ``(H, W)`` array, by the one rule of
+    :data:`~ganfill.data.images.MASK_RULE`: True / nonzero = hole; a file path or a PIL mask: white
     (above 127).  A mask of another size is resized to ``shape`` (nearest neighbour) with a
-    warning, as ``ganfill inpaint`` does."""
+    warning, as ``ganfill inpaint`` does; so is a file with paint too faint to count."""
+    from .data.images import HOLE_LEVEL
+
     if isinstance(mask, (str, os.PathLike)):
         from .data import load_mask
 
-        mask = load_mask(mask)
-    array = _as_array(mask, "mask", lambda pil: np.asarray(pil.convert("L")) > 127, "buif",
+        notes: list[str] = []
+        mask = load_mask(mask, notes=notes)
+        for note in notes:
+            warnings.warn(note, stacklevel=3)
+    array = _as_array(mask, "mask", lambda pil: np.asarray(pil.convert("L")) > HOLE_LEVEL, "buif",
                       "a bool or numeric array (True / nonzero = hole)")
     if array.ndim != 2:
         raise ValueError(f"need an (H, W) mask, got shape {array.shape}")

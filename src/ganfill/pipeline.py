@@ -18,7 +18,7 @@ from . import inputs, methods
 from .data.faces import Box
 from .inpaint.base import InpaintMethod
 from .models.device import resolve_device
-from .photo import PhotoResult, fill, prepare
+from .photo import NoFaceError, PhotoResult, fill, prepare
 
 __all__ = ["Pipeline", "PhotoResult"]
 
@@ -70,7 +70,7 @@ class Pipeline:
 
     def __call__(self, image, mask, candidates: int = 1, seed: int | None = None, generator=None,
                  box: Box | Sequence[Box | None] | None = None, crop: str = "face", index: int | Sequence[int] = 0,
-                 errors: str = "raise") -> PhotoResult | list[PhotoResult]:
+                 errors: str = "raise", require_face: bool = False) -> PhotoResult | list[PhotoResult]:
         """Fill the hole of a photo, or of a list of photos in one batch.
 
         Args:
@@ -78,10 +78,10 @@ class Pipeline:
                 in ``[0, 1]`` are converted to uint8, greyscale ``(H, W)`` is repeated into RGB, a
                 PIL image is converted, a file path is read as ``ganfill inpaint`` reads it; other
                 floats or ranges are a ValueError.  Or a list of such photos, each its own size.
-            mask: the hole, ``(H, W)``: **True / nonzero = hole** (the pixels to fill; white in a
-                mask file or a PIL image), False / 0 = known pixels, returned byte-identical; a mask
-                of another size than the photo is resized (nearest neighbour) with a warning.  A
-                list of masks with a list of photos.
+            mask: the hole, ``(H, W)``: **True / nonzero = hole** (the pixels to fill; in a mask
+                file or a PIL image, pixels brighter than 127 of 255), False / 0 = known pixels,
+                returned byte-identical; a mask of another size than the photo is resized (nearest
+                neighbour) with a warning.  A list of masks with a list of photos.
             candidates: K results per photo, 1 to 8, best first (K > 1 needs a method with randomness:
                 ``lsgan``, ``lsgan+ae``, ...).
             seed: the call's seed, 0 to 2**63 - 1 (default 0).  Photo ``i`` of the call is seeded from
@@ -91,17 +91,23 @@ class Pipeline:
             box: the face's box in photo pixels, overriding the face detector (it must overlap the
                 photo): a ``Box(x, y, w, h)``, a tuple of four ints or ``"x,y,w,h"``; with a list
                 of photos, one box for all or a list.
-            crop: ``"face"`` (the detected face's square) or ``"hole"`` (a square around the hole).
+            crop: ``"face"`` (the detected face's square; for ``portrait``, each face's square and
+                the general inpainter off the faces) or ``"hole"`` (a square around the hole).
             index: the index of the first photo (its place in a folder), for its seed; or one
                 index per photo of a list.
             errors: with a list of photos, ``"raise"`` (the first bad photo's error is raised) or
                 ``"return"`` (a bad photo's ValueError takes its place in the returned list and the
                 others are filled in one batch: what a folder run wants).
+            require_face: for a method that fills photos without a face too (``portrait``): a
+                photo with no face found is a :class:`~ganfill.photo.NoFaceError` instead of a
+                fill by the general inpainter with a warning.
 
         Returns:
             a :class:`~ganfill.photo.PhotoResult` (``images``: K uint8 ``(H, W, 3)`` arrays, best
-            first; ``box``: the crop the model saw; ``source``: how it was chosen), or a list of
-            them for a list of photos.
+            first; ``box``: the crop the model saw (the first face's for ``portrait``);
+            ``source``: how it was chosen; ``faces``: how many faces the face model filled;
+            ``warnings``: lines for the user, such as a hole over half the photo (an inverted
+            mask?) or no face found), or a list of them for a list of photos.
 
         Raises:
             ValueError: bad input, no face found (:class:`~ganfill.photo.NoFaceError`), a box
@@ -135,10 +141,14 @@ class Pipeline:
         for i, (img, m, b) in enumerate(zip(images, masks, boxes)):
             try:
                 photo = inputs.as_image(img)
-                prepared.append(prepare(photo, inputs.as_mask(m, photo.shape[:2]), self.method, b, crop))
+                prepared.append(prepare(photo, inputs.as_mask(m, photo.shape[:2]), self.method, b, crop,
+                                        bool(require_face)))
             except ValueError as exc:
                 if errors == "raise" or not many:
-                    raise type(exc)(f"photo {i}: {exc}" if many else str(exc)) from None
+                    where = f"photo {i}: " if many else ""
+                    if isinstance(exc, NoFaceError):
+                        raise NoFaceError(exc.routed, exc.general, where) from None
+                    raise type(exc)(f"{where}{exc}") from None
                 failed[i] = exc
         good = [i for i in range(len(images)) if i not in failed]
         filled = iter(fill(prepared, self.method, candidates, seed, [indices[i] for i in good], self.detail))

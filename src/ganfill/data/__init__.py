@@ -13,7 +13,7 @@ _WHERE = {
     **dict.fromkeys(["WILD_VALIDATION", "ArrayFaces", "FaceFolder", "check_faces", "default_data_root", "list_images",
                      "preprocess", "scan_images", "wild_validation_faces", "without_wild_validation"], "dataset"),
     **dict.fromkeys(["MODEL_SIZE", "WILD_SIZE"], "sizes"),
-    **dict.fromkeys(["MASK_KINDS", "make_mask", "make_masks"], "masks"),
+    **dict.fromkeys(["IMAGE_MASK_KINDS", "MASK_KINDS", "make_mask", "make_masks", "off_face_masks"], "masks"),
 }
 __all__ = list(_WHERE)
 

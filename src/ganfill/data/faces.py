@@ -1,9 +1,11 @@
-"""Finding the face in a photo, and the square the models were trained on around it.
+"""Finding the faces in a photo, and the square the models were trained on around each.
 
 The training crops are tight (forehead to chin) boxes of the ``face_recognition`` detector, resized
-to 64x64.  Here OpenCV's bundled Haar cascades find faces offline; their box is a little wider than
-that detector's, so the crop is ``FACE_SCALE`` times its size, a factor calibrated on the aligned
-CelebA photos (docs/photos.md: the scale whose mean face is closest to the training faces' mean).
+to 64x64.  Here dlib's HOG detector (on the photo padded, so that a face filling the frame is found)
+and then OpenCV's bundled Haar cascades find faces offline.  The crop is ``FACE_SCALE`` times the
+Haar box, a factor calibrated on the aligned CelebA photos (docs/photos.md: the scale whose mean
+face is closest to the training faces' mean); a HOG box is first mapped onto the Haar framing
+(``HOG_TO_HAAR``, ``HOG_SHIFT``, calibrated the same way).
 """
 
 from __future__ import annotations
@@ -95,7 +97,18 @@ def _cascade(name: str):
 
 
 def detect_faces(image: np.ndarray) -> list[Box]:
-    """Faces in a uint8 RGB ``(H, W, 3)`` image, largest first (OpenCV's Haar cascades)."""
+    """Faces in a uint8 RGB ``(H, W, 3)`` image, largest first, as boxes in the Haar cascades'
+    framing (so that :data:`FACE_SCALE` frames every one like the training faces).
+
+    dlib's HOG detector first, on the photo padded by a quarter of its side (a face that fills
+    the frame is found once it has a margin), then the Haar cascades if it finds none, and
+    without dlib the cascades alone; a face that none finds upright is looked for turned by
+    TILTS degrees either way (docs/photos.md: rates and times of each)."""
+    return _hog_faces(image) or _haar_faces(image) or _hog_faces(image, tilts=TILTS)
+
+
+def _haar_faces(image: np.ndarray) -> list[Box]:
+    """OpenCV's Haar cascades, tried in turn until one finds a face; largest first."""
     import cv2
 
     gray = cv2.equalizeHist(cv2.cvtColor(np.ascontiguousarray(image), cv2.COLOR_RGB2GRAY))
@@ -108,6 +121,84 @@ def detect_faces(image: np.ndarray) -> list[Box]:
             boxes = [Box(int(x), int(y), int(bw), int(bh)) for x, y, bw, bh in found]
             return sorted(boxes, key=lambda b: b.w * b.h, reverse=True)
     return []
+
+
+#: The HOG box in the Haar framing: side times HOG_TO_HAAR, centre HOG_SHIFT of its side lower.  The
+#: training crops are this detector's own boxes (face_recognition's "hog" model), and the HOG box
+#: itself (x 1.00, no shift) frames the aligned CelebA faces closest to them (mean-face RMS 6.0
+#: against the Haar box's best 15.5; scripts/calibrate_face_crop.py, docs/photos.md), so
+#: HOG_TO_HAAR undoes FACE_SCALE.
+HOG_TO_HAAR = 1 / FACE_SCALE
+HOG_SHIFT = 0.0
+#: the HOG detector sees the padded photo scaled so that its shorter side is at least HOG_MIN_SIDE
+#: (its smallest face is 80 px: a small photo's face is found once enlarged) and its longer side at
+#: most HOG_MAX_SIDE (its time grows with the pixels; a face small in a large photo falls back to
+#: the cascades)
+HOG_MIN_SIDE = 400
+HOG_MAX_SIDE = 1024
+#: a tilted head is looked for in the photo turned by these angles (degrees), when none is upright
+TILTS = (-25.0, 25.0)
+
+
+def _hog_detector():
+    """dlib's HOG face detector, one per thread (as the cascades); None without dlib."""
+    detector = _loaded.__dict__.get("hog", False)
+    if detector is False:
+        try:
+            import dlib
+        except ImportError:
+            detector = None
+        else:
+            detector = dlib.get_frontal_face_detector()
+        _loaded.hog = detector
+    return detector
+
+
+def _hog_faces(image: np.ndarray, raw: bool = False, tilts: tuple[float, ...] = (0.0,)) -> list[Box]:
+    """dlib's HOG detector on the photo padded (mirrored) by a quarter of its shorter side, largest
+    first, in photo pixels: in the Haar framing, or as dlib's own boxes if ``raw``.  ``tilts``: the
+    angles the padded photo is turned by, in turn, until one finds a face (the box is the found
+    face's square, its centre turned back)."""
+    import cv2
+
+    detector = _hog_detector()
+    if detector is None:
+        return []
+    h, w = image.shape[:2]
+    pad = min(h, w) // 4
+    scale = min(max(1.0, HOG_MIN_SIDE / (min(h, w) + 2 * pad)), HOG_MAX_SIDE / (max(h, w) + 2 * pad))
+    small = image if scale == 1.0 else cv2.resize(image, (max(1, round(w * scale)), max(1, round(h * scale))),
+                                                  interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
+    p = round(pad * scale)
+    padded = cv2.copyMakeBorder(np.ascontiguousarray(small), p, p, p, p, _border(small, p, p, p, p))
+    boxes = []
+    for angle in tilts:
+        turn = None
+        if angle:
+            ph, pw = padded.shape[:2]
+            turn = cv2.getRotationMatrix2D((pw / 2, ph / 2), angle, 1.0)
+            found = detector(cv2.warpAffine(padded, turn, (pw, ph), borderMode=cv2.BORDER_REFLECT_101), 0)
+            back = cv2.invertAffineTransform(turn)
+        else:
+            found = detector(padded, 0)
+        boxes = [_from_detector(r, None if turn is None else back, scale, p, raw) for r in found]
+        if boxes:
+            break
+    return sorted(boxes, key=lambda b: b.w * b.h, reverse=True)
+
+
+def _from_detector(r, back: np.ndarray | None, scale: float, pad: int, raw: bool) -> Box:
+    """A dlib rectangle found in the scaled photo padded by ``pad`` (and turned: ``back`` undoes
+    it) -> a box in photo pixels."""
+    side = (r.right() - r.left() + 1) / scale
+    x, y = (r.left() + r.right() + 1) / 2, (r.top() + r.bottom() + 1) / 2
+    if back is not None:
+        x, y = back @ np.array([x, y, 1.0])
+    cx, cy = (x - pad) / scale, (y - pad) / scale
+    if not raw:
+        cy, side = cy + HOG_SHIFT * side, side * HOG_TO_HAAR
+    side_px = max(1, int(round(side)))
+    return Box(int(round(cx - side / 2)), int(round(cy - side / 2)), side_px, side_px)
 
 
 def hole_box(mask: np.ndarray) -> Box:

@@ -199,31 +199,56 @@ def load_photo(path: str | os.PathLike | bytes, label: str = "upload") -> Photo:
     return Photo(rgb, own, "RGB", icc if profile is not None else None, exif, dpi)
 
 
-def load_mask(path: str | os.PathLike | bytes, size: tuple[int, int] | None = None, label: str = "upload"
-              ) -> np.ndarray:
-    """Read a mask file as a ``bool`` ``(H, W)`` array, True = hole (pixel value > 127).
+#: The one rule for what counts as hole, wherever a mask comes from (CLI, API, page, Python):
+#: **white = hole**.  In a mask file or a PIL image, a pixel brighter than HOLE_LEVEL (of 255; with
+#: an alpha channel, also opaque above HOLE_LEVEL); in an array, a nonzero / True value.  Said in
+#: every help text as MASK_RULE.
+HOLE_LEVEL = 127
+MASK_RULE = "white = hole: in a mask image, pixels brighter than 127 (of 255); in an array, nonzero / True"
+#: above this share of the photo, a hole is more likely an inverted mask than what was meant
+MOST_OF_THE_PHOTO = 0.5
+
+
+def load_mask(path: str | os.PathLike | bytes, size: tuple[int, int] | None = None, label: str = "upload",
+              notes: list[str] | None = None) -> np.ndarray:
+    """Read a mask file as a ``bool`` ``(H, W)`` array, True = hole (:data:`MASK_RULE`).
 
     If ``size`` = ``(H, W)`` is given and differs, the mask is resized with nearest neighbour.
-    ``path`` may also be the file's bytes.
+    ``path`` may also be the file's bytes.  ``notes``: a list that gets a warning when the file has
+    paint but none of it bright enough to count as hole (a stroke painted in grey).
     """
     img, name = _decode(path, label)    # the same pixel frame as load_image gives the photo
-    return _converted(name, _mask_array, img, size)
+    return _converted(name, _mask_array, img, size, notes)
 
 
-def _mask_array(img: Image.Image, size: tuple[int, int] | None) -> np.ndarray:
+def _mask_array(img: Image.Image, size: tuple[int, int] | None, notes: list[str] | None = None) -> np.ndarray:
     if img.mode == "PA" or (img.mode == "P" and "transparency" in img.info):
         img = img.convert("RGBA")  # a palette layer with transparency is a painted layer too
     if img.mode in ("RGBA", "LA"):
         # A painted layer: the hole is wherever paint is opaque and bright.
         gray = np.asarray(img.convert("L"), dtype=np.uint8)
         alpha = np.asarray(img.getchannel("A"), dtype=np.uint8)
-        arr = np.where(alpha > 127, gray, 0).astype(np.uint8)
+        arr = np.where(alpha > HOLE_LEVEL, gray, 0).astype(np.uint8)
     else:
         arr = np.asarray(_to_rgb(img).convert("L"), dtype=np.uint8)
-    mask = arr > 127
+    mask = arr > HOLE_LEVEL
+    if notes is not None and not mask.any():
+        # JPEG noise around black stays below a few levels; paint is well above it.
+        painted = arr > 16
+        if painted.any():
+            notes.append(f"the mask has paint ({int(painted.sum()):,} pixels, at most grey {int(arr.max())}) but "
+                         f"none counts as hole: only pixels brighter than {HOLE_LEVEL} do; paint the hole white")
     if size is not None and mask.shape != tuple(size):
         mask = resize_mask(mask, size)
     return mask
+
+
+def coverage_warning(mask: np.ndarray) -> str | None:
+    """A warning when the hole (bool ``(H, W)``) covers most of the photo: an inverted mask."""
+    share = float(np.count_nonzero(mask)) / mask.size
+    if share <= MOST_OF_THE_PHOTO:
+        return None
+    return (f"the hole covers {share:.0%} of the photo; is the mask inverted? ({MASK_RULE})")
 
 
 def resize_mask(mask: np.ndarray, size: tuple[int, int]) -> np.ndarray:

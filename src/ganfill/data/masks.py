@@ -85,20 +85,67 @@ def pixels_mask(size: int, rng: np.random.Generator, fraction: float = 0.8) -> n
     return rng.random((size, size)) < fraction
 
 
+def _blob(size: int, rng: np.random.Generator) -> np.ndarray:
+    """One filled ellipse, radii 4-12 % of the side, turned at random, its centre anywhere."""
+    canvas = np.zeros((size, size), dtype=np.uint8)
+    centre = tuple(int(v) for v in rng.integers(0, size, size=2))
+    axes = tuple(max(1, int(round(r * size))) for r in rng.uniform(0.04, 0.12, size=2))
+    cv2.ellipse(canvas, centre, axes, float(rng.uniform(0, 180)), 0, 360, 255, -1)
+    return canvas > 0
+
+
+def portrait_mask(size: int, rng: np.random.Generator) -> np.ndarray:
+    """One to four blobs anywhere (face, hair, background, corners): what people paint over in a
+    portrait (a stain on the wall, a logo, a hand, a date stamp)."""
+    mask = np.zeros((size, size), dtype=bool)
+    for _ in range(int(rng.integers(1, 5))):
+        mask |= _blob(size, rng)
+    return mask
+
+
 MASK_KINDS: dict[str, MaskFn] = {
     "center": center_mask,
     "box": box_mask,
     "free": free_mask,
     "half": half_mask,
     "pixels": pixels_mask,
+    "portrait": portrait_mask,
 }
+#: masks drawn for each image: "off-face" is portrait blobs that touch no detected face (off_face_masks)
+IMAGE_MASK_KINDS = ("off-face",)
+
+
+def off_face_masks(images: np.ndarray, seed: int = 0) -> np.ndarray:
+    """For each uint8 ``(N, S, S, 3)`` image, one to four portrait blobs that touch none of its
+    detected faces' crops (``FACE_SCALE`` squares: what the default method counts as on a face);
+    mask ``i`` comes from ``(seed, i)``.  Blobs that touch a face are drawn again, up to 200 times."""
+    from .faces import FACE_SCALE, detect_faces
+
+    n, size = len(images), images.shape[1]
+    masks = np.zeros((n, size, size), dtype=bool)
+    for i, image in enumerate(images):
+        rng = np.random.default_rng([seed, i])
+        faces = np.zeros((size, size), dtype=bool)
+        for face in detect_faces(image):
+            box = face.square(FACE_SCALE)
+            faces[max(box.y, 0):max(box.y + box.h, 0), max(box.x, 0):max(box.x + box.w, 0)] = True
+        wanted = int(rng.integers(1, 5))
+        for _ in range(200):
+            if wanted == 0:
+                break
+            blob = _blob(size, rng)
+            if not (blob & faces).any():
+                masks[i] |= blob
+                wanted -= 1
+    return masks
 
 
 def _generator(kind: str) -> MaskFn:
     try:
         return MASK_KINDS[kind]
     except KeyError:
-        raise ValueError(f"unknown mask kind {kind!r}; choose from {', '.join(MASK_KINDS)}") from None
+        raise ValueError(f"unknown mask kind {kind!r}; choose from {', '.join([*MASK_KINDS, *IMAGE_MASK_KINDS])}"
+                         ) from None
 
 
 def make_mask(kind: str, size: int = 64, seed: int | np.random.Generator = 0) -> np.ndarray:

@@ -53,9 +53,14 @@ CATALOG: dict[str, MethodInfo] = {
                                 "the LSGAN's completion scaled to 128 px and refined by a U-Net trained on "
                                 "in-the-wild faces against a patch discriminator",
                                 fixed_size=WILD_SIZE, gives_candidates=True),
+    # the default: a fill needs no face, and a hole off the face never goes through the face model
+    "portrait": MethodInfo("ganfill.inpaint.portrait:PortraitMethod",
+                           "each part of the hole by what suits it: the parts on a face by lsgan+ae-wild in "
+                           "that face's crop, the rest (and a photo with no face) by OpenCV's Telea",
+                           fixed_size=WILD_SIZE, gives_candidates=True),
     "context-encoder": MethodInfo("ganfill.baselines.context_encoder:ContextEncoderMethod",
                                   "Context Encoder (Pathak et al. 2016), one forward pass", fixed_size=MODEL_SIZE),
 }
 
 #: what `ganfill inpaint`, the server, the web page and ganfill.Pipeline use when no method is named
-DEFAULT_METHOD = "lsgan+ae-wild"
+DEFAULT_METHOD = "portrait"

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..data.faces import Box, around_hole_box, check_box, crop_resized, face_crop_box, hole_box
+from ..data.faces import (FACE_SCALE, Box, around_hole_box, check_box, crop_resized, detect_faces, face_crop_box,
+                          hole_box)
+from ..data.images import coverage_warning
 from ..inpaint.base import InpaintMethod
 
 CROP_MODES = ("face", "hole")
@@ -14,8 +16,29 @@ CROP_MODES = ("face", "hole")
 CROP_SIZED = 128
 
 
+#: how each interface names the ways out of "no face found": a box, the crop around the hole, and
+#: (for a method that fills photos without faces) not asking for a face
+_WAYS_OUT = {
+    "python": ("box=(x, y, w, h)", "crop='hole'", "leave require_face False"),
+    "cli": ("--box X,Y,W,H", "--crop hole", "leave out --require-face"),
+    "api": ("the form field box=x,y,w,h", "the form field crop=hole", "leave out the form field require_face"),
+}
+
+
 class NoFaceError(ValueError):
-    """No face was found where the crop needs one."""
+    """No face was found where the crop needs one.  ``routed``: the method fills photos without a
+    face too (the caller asked for one); :meth:`worded` says what to do in an interface's terms."""
+
+    def __init__(self, routed: bool = False, general: str = "telea", where: str = ""):
+        self.routed, self.general, self.where = routed, general, where
+        super().__init__(self.worded("python"))
+
+    def worded(self, interface: str) -> str:
+        """The one-line message in the words of ``interface``: "python", "cli" or "api"."""
+        box, crop, no_require = _WAYS_OUT[interface]
+        return (f"{self.where}no face found in the photo; pass {box} around the face, or "
+                + (f"{no_require} to fill the photo with {self.general}" if self.routed
+                   else f"{crop} to inpaint a square around the hole"))
 
 
 def _enclose(box: Box, hole: Box) -> Box:
@@ -42,8 +65,7 @@ def choose_crop(image: np.ndarray, mask: np.ndarray, box: Box | None = None, cro
     else:
         face = face_crop_box(image, mask)
         if face is None:
-            raise NoFaceError("no face found in the photo; pass --box x,y,w,h around the face, "
-                              "or --crop hole to inpaint a square around the hole")
+            raise NoFaceError()
         found, source = face, "face"
     return _enclose(found, hole_box(mask)), source
 
@@ -58,28 +80,90 @@ class PreparedPhoto:
     source: str = "full-size"       # as PhotoResult.source
     face: np.ndarray | None = None  # uint8 (S, S, 3): the crop at the model's side S
     hole: np.ndarray | None = None  # bool (S, S): its hole
+    # A routed method's photo (one with a ``general`` method): one crop per face with a part of
+    # the hole (each with its part as ``mask``), and the parts on no face, for the general method.
+    parts: list["PreparedPhoto"] = field(default_factory=list)
+    rest: np.ndarray | None = None  # bool (H, W), or None for a method that is not routed
+    warnings: list[str] = field(default_factory=list)
 
 
 def prepare(image: np.ndarray, mask: np.ndarray, method: InpaintMethod, box: Box | None = None,
-            crop: str = "face") -> PreparedPhoto:
+            crop: str = "face", require_face: bool = False) -> PreparedPhoto:
     """Cut the model's crop of a checked photo: uint8 ``(H, W, 3)`` ``image``, bool ``(H, W)``
-    ``mask`` (True = hole); a method that works at any size gets the whole photo.  Raises
-    ValueError (:class:`NoFaceError` when no face is found) with a one-line message."""
-    import cv2
-
+    ``mask`` (True = hole); a method that works at any size gets the whole photo; a routed method
+    (one with a ``general`` method, ``crop="face"``) gets a crop per face (:func:`route`).
+    Raises ValueError (:class:`NoFaceError` when no face is found and one is needed) with a
+    one-line message."""
     if box is not None:
         check_box(box, image.shape)      # for every method, even those that need no crop
     if not mask.any():
         return PreparedPhoto(image, mask, source="no hole")
     if mask.all():
         raise ValueError("the mask covers the whole image: there is nothing to condition on")
+    warnings = [w for w in [coverage_warning(mask)] if w]
     if not method.fixed_size:
-        return PreparedPhoto(image, mask)
+        return PreparedPhoto(image, mask, warnings=warnings)
+    if getattr(method, "general", None) is not None and crop == "face":
+        prepared = route(image, mask, method, box, require_face)
+        prepared.warnings[:0] = warnings
+        return prepared
     box, source = choose_crop(image, mask, box, crop)
-    face = crop_resized(image, box, method.fixed_size, cv2.INTER_AREA)
+    return _cut(image, mask, mask, box, source, method.fixed_size, warnings)
+
+
+def _cut(image: np.ndarray, mask: np.ndarray, part: np.ndarray, box: Box, source: str, side: int,
+         warnings: list[str] | None = None) -> PreparedPhoto:
+    """The crop ``box`` at the model's ``side``; its hole is all of ``mask`` under it (the model
+    conditions on known pixels only), the part to paste back is ``part``."""
+    import cv2
+
+    face = crop_resized(image, box, side, cv2.INTER_AREA)
     # The mask crop as uint8 0/1 (a view of the bool mask, no copy of the photo-sized mask).
-    hole = crop_resized(mask.view(np.uint8), box, method.fixed_size, cv2.INTER_AREA) > 0
+    hole = crop_resized(mask.view(np.uint8), box, side, cv2.INTER_AREA) > 0
     if hole.all():
         raise ValueError("the hole covers the whole face crop: there is nothing to condition on; "
                          "pass a larger --box")
-    return PreparedPhoto(image, mask, box, source, face, hole)
+    return PreparedPhoto(image, part, box, source, face, hole, warnings=warnings or [])
+
+
+def route(image: np.ndarray, mask: np.ndarray, method: InpaintMethod, box: Box | None = None,
+          require_face: bool = False) -> PreparedPhoto:
+    """Split the hole between the faces and the rest of the photo.
+
+    Each connected part of the hole goes to the face whose crop it overlaps most (``box``, if
+    given, is the one face; a small square photo is a face crop itself); each face with a part
+    gets its own crop, holding its parts.  The parts on no face are ``rest``, for the method's
+    ``general`` inpainter; with no face at all that is the whole hole, with a warning (or a
+    :class:`NoFaceError` if ``require_face``)."""
+    import cv2
+
+    h, w = mask.shape
+    warnings = []
+    if box is not None:
+        faces, source = [check_box(box, mask.shape).square()], "box"
+    elif h == w and h <= CROP_SIZED:
+        faces, source = [Box(0, 0, w, h)], "whole"
+    else:
+        faces, source = [f.square(FACE_SCALE) for f in detect_faces(image)], "face"
+    general = getattr(method.general, "name", type(method.general).__name__)
+    if not faces:
+        if require_face:
+            raise NoFaceError(routed=True, general=general)
+        warnings.append(f"no face found; filled the hole with {general}")
+    count, labels = cv2.connectedComponents(mask.view(np.uint8), connectivity=8)
+    owner, best = np.full(count, -1), np.zeros(count, np.int64)
+    for j, f in enumerate(faces):
+        x0, y0 = max(f.x, 0), max(f.y, 0)
+        overlap = np.bincount(labels[y0:max(f.y + f.h, 0), x0:max(f.x + f.w, 0)].ravel(), minlength=count)
+        overlap[0] = 0                      # label 0 is the known pixels
+        better = overlap > best
+        owner[better], best[better] = j, overlap[better]
+    owner[0] = -2
+    assigned = owner[labels]
+    parts = []
+    for j, f in enumerate(faces):
+        part = assigned == j
+        if part.any():
+            parts.append(_cut(image, mask, part, _enclose(f, hole_box(part)), source, method.fixed_size))
+    return PreparedPhoto(image, mask, parts[0].box if parts else None, source if parts else "full-size",
+                         parts=parts, rest=assigned == -1, warnings=warnings)

@@ -3,7 +3,7 @@ hole's window, the photo's own fine detail, and the Poisson seam."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -20,6 +20,18 @@ class PhotoResult:
     box: Box | None                 # the crop that the model saw (None: the whole photo)
     source: str                     # how the crop was chosen: "face", "hole", "box", "whole", "full-size"
                                     # or "no hole" (the mask is empty: the images are the input)
+    faces: int = 0                  # a routed method: how many faces' crops the face model filled
+    warnings: list[str] = field(default_factory=list)   # one line each, for the user
+    general: str | None = None      # a routed method: the general method that filled the parts on no face
+
+    def summary(self) -> str:
+        """What filled the hole, in a few words (a routed method's split)."""
+        if self.source == "no hole":
+            return "no hole"
+        faces = f"{self.faces} face{'s' * (self.faces != 1)} filled by the face model"
+        if self.general:
+            return f"{faces}, the rest of the hole by {self.general}" if self.faces else f"filled by {self.general}"
+        return faces if self.faces else self.source
 
 
 def _cubic_rows(n_src: int, side: int, start: int, count: int) -> np.ndarray:
@@ -76,20 +88,23 @@ def _detail(image: np.ndarray, mask: np.ndarray, result: np.ndarray, box: Box, h
 
 
 def _paste_back(image: np.ndarray, mask: np.ndarray, result: np.ndarray, box: Box,
-                hole_small: np.ndarray | None = None, detail: dict | None = None) -> np.ndarray:
+                hole_small: np.ndarray | None = None, detail: dict | None = None,
+                part: np.ndarray | None = None) -> np.ndarray:
     """Blend the model's answer ``result`` for the crop ``box`` into the hole of ``image``.
 
     The upscale and the Poisson system cover a window around the hole only, so their size is the
     hole's, not the photo's or the crop's.  The crop always holds the whole hole (:func:`choose_crop`).
     ``detail`` (options of :func:`~ganfill.inpaint.detail.detail_residual`, None = off) adds the
-    photo's own fine detail to the upscale where the crop is larger than ``result``.
+    photo's own fine detail to the upscale where the crop is larger than ``result``.  ``part``
+    (default: all of ``mask``) is the part of the hole that is pasted.
     """
-    window = _window(mask, box)
+    part = mask if part is None else part
+    window = _window(part, box)
     known = image[window].astype(np.float64)
     generated = _upscaled(result, box, window)
     if detail is not None and hole_small is not None and box.w > result.shape[0]:
         generated += _detail(image, mask, result, box, hole_small, window, detail)
-    hole = mask[window]
+    hole = part[window]
     blended = poisson(known, generated, hole) if hole.sum() <= POISSON_MAX_PIXELS else paste(known, generated, hole)
     out = image.copy()
     out[window] = np.where(hole[..., None], np.clip(np.round(blended), 0, 255).astype(np.uint8), image[window])
@@ -101,4 +116,12 @@ def paste_back(prepared, results: np.ndarray, detail: bool) -> PhotoResult:
     photos; ``detail``: add the photo's own fine detail above the model's size."""
     options = {} if detail else None
     return PhotoResult([_paste_back(prepared.image, prepared.mask, r, prepared.box, prepared.hole, options)
-                        for r in results], prepared.box, prepared.source)
+                        for r in results], prepared.box, prepared.source,
+                       faces=int(prepared.source in ("face", "box", "whole")), warnings=prepared.warnings)
+
+
+def paste_into(image: np.ndarray, mask: np.ndarray, face, result: np.ndarray, detail: bool) -> np.ndarray:
+    """One face's answer ``result`` (uint8 ``(S, S, 3)``) for its crop ``face`` (a PreparedPhoto
+    whose ``mask`` is that face's part of the hole) pasted into that part of ``image``; ``mask``
+    is the whole hole, which the photo's fine detail must not read."""
+    return _paste_back(image, mask, result, face.box, face.hole, {} if detail else None, part=face.mask)

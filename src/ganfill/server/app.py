@@ -35,10 +35,11 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, Response
 
 from .. import inputs
+from ..data.images import MASK_RULE
 from .config import ServerConfig
 
 STATIC = Path(__file__).resolve().parent / "static"
-FORM_FIELDS = ("image", "mask", "method", "candidates", "seed", "box", "crop", "format")
+FORM_FIELDS = ("image", "mask", "method", "candidates", "seed", "box", "crop", "format", "require_face")
 
 
 class Engine:
@@ -113,18 +114,21 @@ def _form_int(text: str, name: str) -> int:
 
 
 def _options(method: str | None, candidates: str, seed: str, box: str | None, crop: str, format: str,
-             default_method: str) -> dict:
+             default_method: str, require_face: str = "false") -> dict:
     """The form's options, checked as the CLI and Python check them; HTTPException 422 when bad."""
     try:
         if format not in ("png", "json"):
             raise ValueError(f"format must be png or json, got {inputs.quote(format)}")
         if crop not in ("face", "hole"):
             raise ValueError(f"crop must be face or hole, got {inputs.quote(crop)}")
+        if require_face.strip().lower() not in ("true", "false", "1", "0"):
+            raise ValueError(f"require_face must be true or false, got {inputs.quote(require_face)}")
         parsed_box = inputs.as_box(box) if box else None
         return {"method": method or default_method,
                 "candidates": inputs.check_candidates(_form_int(candidates, "candidates")),
                 "seed": inputs.check_seed(_form_int(seed, "seed")),
-                "box": str(parsed_box) if parsed_box else None, "crop": crop}
+                "box": str(parsed_box) if parsed_box else None, "crop": crop,
+                "require_face": require_face.strip().lower() in ("true", "1")}
     except (ValueError, TypeError) as exc:
         raise HTTPException(422, str(exc)) from None
 
@@ -148,7 +152,7 @@ def create_app(config: ServerConfig | None = None) -> FastAPI:
 
     app = FastAPI(title="ganfill", version=_version(), lifespan=lifespan,
                   description="Fill holes in face photos with an LSGAN prior and an autoencoder refiner. "
-                              "Masks: white (nonzero) = hole.")
+                              f"Masks: {MASK_RULE}.")
     app.state.engine = engine
     app.state.config = config
     app.state.limit_stats = {}          # what RequestLimits refused, and how much it had read
@@ -185,13 +189,17 @@ def create_app(config: ServerConfig | None = None) -> FastAPI:
     @app.post("/api/inpaint", responses={200: {"content": {"image/png": {}, "application/json": {}}}})
     async def inpaint(request: Request,
                       image: UploadFile = File(..., description="the photo: PNG, JPEG, WebP, any size"),
-                      mask: UploadFile = File(..., description="the hole: white / nonzero = hole; resized "
-                                                               "(nearest) if its size differs"),
+                      mask: UploadFile = File(..., description=f"the hole: {MASK_RULE}; resized (nearest) if "
+                                                               f"its size differs; a warning if it covers over "
+                                                               f"half the photo or its paint is too faint"),
                       method: str = Form(None, description="a method of /api/methods (default: the server's)"),
                       candidates: str = Form("1", description=f"K results, 1 to {inputs.MAX_CANDIDATES}"),
                       seed: str = Form("0", description="0 to 2**63 - 1"),
                       box: str = Form(None, description="x,y,w,h of the face, instead of detecting it"),
                       crop: str = Form("face", description="face or hole"),
+                      require_face: str = Form("false", description="true: a photo with no face found is "
+                                               "an error (default: the default method fills it with telea "
+                                               "and warns)"),
                       format: str = Form("png", description="png: the best result as a PNG; json: all K "
                                                             "as data URLs")):
         """Fill the hole of ``image`` where ``mask`` is white.  Returns a PNG (or JSON with K PNGs)."""
@@ -199,7 +207,7 @@ def create_app(config: ServerConfig | None = None) -> FastAPI:
         for name in FORM_FIELDS:
             if len(form.getlist(name)) > 1:
                 raise HTTPException(422, f"the form field {name!r} was sent more than once")
-        options = _options(method, candidates, seed, box, crop, format, config.method)
+        options = _options(method, candidates, seed, box, crop, format, config.method, require_face)
         engine.check_method(options["method"])
         limit = int(config.max_upload_mb * 2**20)
         job = Job(await _read_limited(image, limit, "the image"), await _read_limited(mask, limit, "the mask"),
@@ -208,14 +216,21 @@ def create_app(config: ServerConfig | None = None) -> FastAPI:
             raise HTTPException(503, "the server is busy; try again shortly", headers={"Retry-After": "5"})
         loop = asyncio.get_running_loop()
         deadline = time.monotonic() + config.timeout_s
-        cancelled = threading.Event()
-        work = loop.run_in_executor(engine.threads, engine.workers.run, ("fill", job), deadline, cancelled)
+        cancelled, started = threading.Event(), threading.Event()
+        work = loop.run_in_executor(engine.threads, engine.workers.run, ("fill", job), deadline, cancelled, started)
         work.add_done_callback(lambda _: engine.leave(job.method))
         try:
             while not work.done():
-                # A client that went away no longer needs the work: its worker is stopped.
+                # A client that went away no longer needs the work: its worker is stopped.  A request
+                # still waiting for a worker is answered 504 at its limit too (its work never
+                # starts); once started, the worker enforces the limit.
                 await asyncio.wait({work}, timeout=0.25)
-                if not work.done() and await request.is_disconnected():
+                if work.done():
+                    break
+                if not started.is_set() and time.monotonic() > deadline:
+                    cancelled.set()
+                    raise WorkFailed(504, "")
+                if await request.is_disconnected():
                     cancelled.set()
             images, info = await work
         except WorkFailed as exc:
@@ -225,7 +240,11 @@ def create_app(config: ServerConfig | None = None) -> FastAPI:
             cancelled.set()
             raise
         headers = {"X-Ganfill-Method": info["method"], "X-Ganfill-Crop": info["source"],
-                   **({"X-Ganfill-Box": info["box"]} if info["box"] else {})}
+                   "X-Ganfill-Faces": str(info["faces"]),
+                   **({"X-Ganfill-Box": info["box"]} if info["box"] else {}),
+                   # header values are latin-1: the warnings' few non-ASCII characters are replaced
+                   **({"X-Ganfill-Warning": " | ".join(info["warnings"]).encode("ascii", "replace").decode()}
+                      if info["warnings"] else {})}
         if format == "json":
             return JSONResponse({**info, "images": ["data:image/png;base64," + base64.b64encode(p).decode()
                                                     for p in images]}, headers=headers)

@@ -26,28 +26,36 @@ def fill(pipelines: dict, device: str, job) -> tuple[list[bytes], dict]:
     """Fill ``job`` (a :class:`~ganfill.server.workers.Job`) with the pipeline of its method, loaded
     once into ``pipelines``; raises ValueError for bad input."""
     from ..data import load_mask, load_photo, resize_mask
+    from ..photo import NoFaceError
     from ..pipeline import Pipeline
 
     photo = load_photo(job.image, "image")
-    hole = load_mask(job.mask, label="mask")
+    notes: list[str] = []
+    hole = load_mask(job.mask, label="mask", notes=notes)
     h, w = photo.rgb.shape[:2]
     if hole.shape != (h, w):
         hole = resize_mask(hole, (h, w))
     if job.method not in pipelines:
         pipelines[job.method] = Pipeline.from_pretrained(job.method, device=device)
-    done = pipelines[job.method](photo.rgb, hole, job.candidates, seed=job.seed, box=job.box, crop=job.crop)
+    try:
+        done = pipelines[job.method](photo.rgb, hole, job.candidates, seed=job.seed, box=job.box, crop=job.crop,
+                                     require_face=job.require_face)
+    except NoFaceError as exc:
+        raise ValueError(exc.worded("api")) from None
     images = [_png(photo.with_fill(result, hole), photo.icc) for result in done.images]
-    return images, {"method": job.method, "source": done.source, "box": str(done.box) if done.box else None}
+    return images, {"method": job.method, "source": done.source, "box": str(done.box) if done.box else None,
+                    "faces": done.faces, "general": done.general, "warnings": notes + done.warnings}
 
 
-def worker_main(conn, device: str, threads: int) -> None:
-    """A worker process: load what it is asked to, fill what it is sent, until its socket closes."""
+def worker_main(conn, device: str, threads: int, preload: list[str]) -> None:
+    """A worker process: load ``preload`` (a killed worker's methods, for its successor) before it
+    says "ready", then load what it is asked to and fill what it is sent, until its socket closes."""
     import torch
 
-    from .. import pipeline  # noqa: F401  (imported before "ready", so no request waits on it)
+    from ..pipeline import Pipeline
 
     torch.set_num_threads(threads)
-    pipelines: dict = {}
+    pipelines: dict = {name: Pipeline.from_pretrained(name, device=device) for name in preload}
     conn.send("ready")
     while True:
         try:
@@ -57,8 +65,6 @@ def worker_main(conn, device: str, threads: int) -> None:
         kind, body = message
         try:
             if kind == "load":
-                from ..pipeline import Pipeline
-
                 if body not in pipelines:
                     pipelines[body] = Pipeline.from_pretrained(body, device=device)
                 answer = (200, None)
@@ -79,4 +85,4 @@ if __name__ == "__main__":
     import sys
     from multiprocessing.connection import Connection
 
-    worker_main(Connection(int(sys.argv[1])), sys.argv[2], int(sys.argv[3]))
+    worker_main(Connection(int(sys.argv[1])), sys.argv[2], int(sys.argv[3]), [m for m in sys.argv[4].split(",") if m])
