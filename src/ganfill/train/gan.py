@@ -113,10 +113,11 @@ class GANRecipe(Recipe):
             real = real.contiguous(memory_format=torch.channels_last)
         with self.autocast():
             fake = self.trained["G"](self.G.sample_z(real.shape[0], gen))
-        d = self.d_step(real, fake)
-        r1 = self.r1_step(real, step)
-        losses = {"loss_d": d["loss_d"], "loss_g": self.g_step(fake), "d_real": d["d_real"], "d_fake": d["d_fake"]}
-        self.ema_step(step)
+        d = self.d_step(real, fake)                        # (1) D step
+        r1 = self.r1_step(real, step)                      # (1b) R1 step, every r1_every steps
+        loss_g = self.g_step(fake)                         # (2) G step
+        self.ema_step(step)                                # (3) G_ema towards G
+        losses = {"loss_d": d["loss_d"], "loss_g": loss_g, "d_real": d["d_real"], "d_fake": d["d_fake"]}
         self.steps_done = step + 1
         return losses if r1 is None else {**losses, "r1": r1}
 
