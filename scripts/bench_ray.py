@@ -13,6 +13,7 @@ import argparse
 import json
 import os
 import platform
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -29,13 +30,15 @@ ap = argparse.ArgumentParser()
 ap.add_argument("--n", type=int, default=300)
 ap.add_argument("--workers", default="2,1", help="the --ray runs' worker counts")
 ap.add_argument("--data", type=Path, default=None, help="default: the shared celeba-wild/test")
-ap.add_argument("--json", type=Path, default=None)
+ap.add_argument("--json", type=Path, default=None, help="the report; with --work, its plain run is kept")
+ap.add_argument("--work", type=Path, default=None,
+                help="a folder of an earlier run: its photos and plain outputs are reused, only --ray runs again")
 args = ap.parse_args()
 
 cores = os.cpu_count()
-work = Path(tempfile.mkdtemp(prefix="bench-ray-"))
+work = args.work or Path(tempfile.mkdtemp(prefix="bench-ray-"))
 photos = work / "photos"
-photos.mkdir()
+photos.mkdir(exist_ok=True)
 sources = sorted((args.data or default_data_root() / "celeba-wild" / "test").glob("*.jpg"))[:args.n]
 if len(sources) < args.n:
     sys.exit(f"only {len(sources)} faces found")
@@ -48,6 +51,7 @@ common = [str(photos), "--mask", str(work / "centre.png"), "--box", "0,0,256,256
 
 def run(name: str, *extra: str) -> dict:
     out = work / name
+    shutil.rmtree(out, ignore_errors=True)
     env = dict(os.environ, GANFILL_THREADS=str(cores))
     t = time.perf_counter()
     r = subprocess.run([str(ganfill), "inpaint", *common, "-o", str(out), *extra], capture_output=True, text=True,
@@ -64,17 +68,27 @@ def files(root: Path) -> dict[str, bytes]:
     return {p.name: p.read_bytes() for p in sorted(root.iterdir())}
 
 
-runs = {"plain": run("plain")}
-plain = files(work / "plain")
-for workers in map(int, args.workers.split(",")):
-    name = f"ray-{workers}"
-    runs[name] = run(name, "--ray", "--ray-workers", str(workers))
-    runs[name]["identical_to_plain"] = files(work / name) == plain
-    runs[name]["fraction_of_plain_throughput"] = round(runs[name]["photos_per_s"] / runs["plain"]["photos_per_s"], 3)
-    print(f"  identical to plain: {runs[name]['identical_to_plain']}, "
-          f"{runs[name]['fraction_of_plain_throughput']:.0%} of its throughput")
+runs: dict[str, dict] = {"plain": json.loads(args.json.read_text())["runs"]["plain"]} if args.work else {}
 report = {"photos": args.n, "size": 256, "mask": "center", "method": "default", "cores": cores,
-          "python": platform.python_version(), "load_average_before": os.getloadavg(), "runs": runs}
+          "python": platform.python_version(), "runs": runs}
+
+
+def save() -> None:
+    """The report so far (a long run stopped half-way keeps what it measured)."""
+    if args.json:
+        args.json.write_text(json.dumps(report, indent=2) + "\n")
+
+
+for workers in [*([] if args.work else [None]), *map(int, args.workers.split(","))]:
+    name = "plain" if workers is None else f"ray-{workers}"
+    load = os.getloadavg()[0]
+    runs[name] = run(name) if workers is None else run(name, "--ray", "--ray-workers", str(workers))
+    runs[name]["load_average_1min_before"] = round(load, 2)
+    if workers is not None:
+        runs[name]["identical_to_plain"] = files(work / name) == files(work / "plain")
+        runs[name]["fraction_of_plain_throughput"] = round(runs[name]["photos_per_s"] / runs["plain"]["photos_per_s"], 3)
+        print(f"  identical to plain: {runs[name]['identical_to_plain']}, "
+              f"{runs[name]['fraction_of_plain_throughput']:.0%} of its throughput")
+    save()
 if args.json:
-    args.json.write_text(json.dumps(report, indent=2) + "\n")
     print(f"wrote {args.json}")
