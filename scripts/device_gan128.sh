@@ -53,8 +53,10 @@ c = read_checkpoint_meta(sorted(__import__('pathlib').Path('$STATE').glob('state
 print(next(n for n, p in GAN_PRESETS.items() if config_to_dict(p) == c))")
     $PY scripts/run_state.py join "$STATE" -o "$RUN/$CONFIGS/checkpoint.safetensors" || exit 1
 fi
-# Decode the faces once into the shared cache, so the runs side by side don't each decode them.
-$PY -c "from ganfill.data import FaceFolder, default_data_root as r; print(FaceFolder(r() / 'celeba-wild' / 'train', size=128).images.shape)"
+# Decode the faces once into the shared cache, as train-gan lists them (so the cache is the one
+# it reads), so the runs side by side don't each decode them.
+$PY -c "from ganfill.data import WILD_VALIDATION as V, FaceFolder, default_data_root as r
+print(FaceFolder(r() / 'celeba-wild' / 'train', size=128, limit=V.start).images.shape)"
 echo "== gan: $CONFIGS, $GAN_MINUTES min, t=$(( $(date +%s) - T0 )) s"
 for c in $CONFIGS; do
     ganfill train-gan --config "$c" --out "$RUN/$c" --resume --epochs 100000 --max-minutes "$GAN_MINUTES" \
