@@ -105,6 +105,7 @@ def _train(data, out, steps, *extra):
                  "--max-steps", str(steps), "--out", str(out), "--no-progress", "--device", "cpu", *extra]) == 0
 
 
+@pytest.mark.slow
 def test_a_run_resumed_from_its_state_files_matches_an_unbroken_run(wild_train, tmp_path):
     # 32 faces / 8 = 4 steps an epoch: the break at step 3 is mid-epoch, the resumed run crosses the
     # epoch's end (its samples and its FD-dlib) and goes on to step 6.

@@ -224,6 +224,7 @@ def test_ids_folds_never_split_a_result_from_its_original():
     assert scores["u_ids"] == pytest.approx(0.5, abs=0.03)
 
 
+@pytest.mark.slow
 def test_ids_see_blurred_holes_in_real_faces(wild_dir, dlib_ready):
     from ganfill.face_descriptors import descriptors, ids_scores
 
