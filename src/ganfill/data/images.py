@@ -288,4 +288,9 @@ def save_image_atomic(array: np.ndarray, path: str | os.PathLike, *, icc: bytes 
     if dpi and fmt in ("JPEG", "PNG", "TIFF", "BMP"):
         options["dpi"] = dpi
     image = Image.fromarray(array)
-    atomic_write(path, lambda tmp: image.save(tmp, format=fmt, **options))
+
+    def write(tmp: str) -> None:
+        with open(tmp, "wb") as fh:
+            image.save(fh, format=fmt, **options)
+
+    atomic_write(path, write)
