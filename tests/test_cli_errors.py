@@ -76,3 +76,22 @@ def test_a_slow_step_says_what_it_is_doing(capsys):
     with progress_note("quick", after_s=0.5):
         pass
     assert capsys.readouterr().err == ""
+
+
+def test_help_lists_the_everyday_commands_apart_and_methods_needs_no_torch(subprocess_env):
+    """`ganfill --help` puts inpaint, serve, methods and evaluate first, the training commands
+    under their own heading; `ganfill methods` answers without importing torch (its time is in
+    docs/results/cli-startup.json)."""
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, "-m", "ganfill", "--help"], capture_output=True, text=True,
+                         env=subprocess_env).stdout
+    everyday, training = out.split("training and export")
+    assert all(f"\n  {c} " in everyday for c in ("inpaint", "serve", "methods", "evaluate"))
+    assert "train-gan" in training and "train-gan" not in everyday
+    code = ("import sys; from ganfill.cli import main; main(['methods']); "
+            "assert 'torch' not in sys.modules, 'ganfill methods imported torch'")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=subprocess_env)
+    assert r.returncode == 0, r.stderr
+    assert "lsgan+ae-wild" in r.stdout or "*" in r.stdout

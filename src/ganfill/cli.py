@@ -125,15 +125,31 @@ def cmd_evaluate(args) -> int:
     return 0
 
 
+#: the commands a user needs; the others train and export the models
+EVERYDAY = ("inpaint", "serve", "methods", "evaluate")
+
+
+def _command_list(sub) -> str:
+    """``ganfill --help``'s list of commands: the everyday ones apart from the maintainers'."""
+    helps = {action.dest: action.help for action in sub._choices_actions}
+    line = lambda name: f"  {name:<24}{helps[name]}"  # noqa: E731
+    return "\n".join(["commands:", *map(line, EVERYDAY), "", "training and export (for maintainers):",
+                      *(line(n) for n in helps if n not in EVERYDAY and not n.startswith("export-")),
+                      "", "`ganfill COMMAND --help` for a command's options."])
+
+
 def build_parser() -> argparse.ArgumentParser:
     from .cli_train import CommandParser, add_train_commands
     from .inputs import MAX_CANDIDATES
     from .server.config import ServerConfig
-    parser = argparse.ArgumentParser(prog="ganfill", description="Fill holes in face images with a GAN prior.")
+    parser = argparse.ArgumentParser(prog="ganfill", description="Fill holes in face photos with a GAN prior.",
+                                     usage="ganfill [-h] [--version] [--debug] COMMAND ...",
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--version", action="version", version=f"ganfill {__version__}")
     parser.add_argument("--debug", action="store_true",
                         help="show the traceback behind an error message (or set GANFILL_DEBUG=1)")
-    sub = parser.add_subparsers(dest="command", required=True, parser_class=CommandParser)
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=CommandParser, metavar="COMMAND",
+                                help=argparse.SUPPRESS)
 
     add_train_commands(sub)     # train-* and export
 
@@ -230,6 +246,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--grid", type=Path, default=None)
     p.add_argument("--no-progress", action="store_true")
     p.set_defaults(func=cmd_evaluate)
+    parser.epilog = _command_list(sub)
     for command in sub.choices.values():   # --debug after the command too
         command.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
     return parser
