@@ -66,7 +66,7 @@ def test_a_slow_step_says_what_it_is_doing(capsys):
     the time so far; a quick one prints nothing."""
     import time
 
-    from ganfill.batch import progress_note
+    from ganfill.console import progress_note
 
     with progress_note("filling a.png with lsgan-yeh", after_s=0.1, every_s=0.15):
         time.sleep(0.45)

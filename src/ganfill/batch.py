@@ -11,14 +11,11 @@ from __future__ import annotations
 
 import hashlib
 import os
-import threading
-import time
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import UserError, one_line
-from .errors import say
+from .console import progress_note, say
 from .outputs import batch_outputs, check_output, output_paths, refuse_overwriting
 
 #: a folder is filled this many photos at a time (one model call for all their crops): photos
@@ -142,28 +139,6 @@ def _write_results(photo, mask, done, output: Path, k: int) -> list[Path]:
         for line in photo.save(photo.with_fill(image, mask), path):
             say(f"warning: {line}")
     return paths
-
-
-@contextmanager
-def progress_note(what: str, after_s: float = 3.0, every_s: float = 10.0):
-    """A ``ganfill: ...`` line on stderr when ``what`` has taken ``after_s`` seconds, and again
-    every ``every_s``: a slow method (``lsgan-yeh``: about a minute a photo) is never silent."""
-    done = threading.Event()
-    started = time.monotonic()
-
-    def note():
-        if not done.wait(after_s):
-            say(f"{what} ...")
-            while not done.wait(every_s):
-                say(f"{what}: {time.monotonic() - started:.0f} s so far")
-
-    thread = threading.Thread(target=note, daemon=True)
-    thread.start()
-    try:
-        yield
-    finally:
-        done.set()
-        thread.join()
 
 
 def fill_photo(pipe, image: Path, mask: Path, output: Path, settings: Settings) -> list[Path]:

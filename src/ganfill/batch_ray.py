@@ -26,12 +26,12 @@ import os
 import shutil
 import tempfile
 import weakref
-from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from . import batch
 from .outputs import batch_outputs, output_paths
 from .errors import UserError, one_line
+from .trees import Tree, find_masks, list_tree_images
 
 INSTALL_HINT = "--ray needs Ray: pip install 'ganfill[ray]'"
 
@@ -43,82 +43,6 @@ def _ray():
     except ImportError:
         raise UserError(INSTALL_HINT) from None
     return ray
-
-
-@dataclass(frozen=True)
-class Tree:
-    """A folder (or one file) given on the command line: a local path, or an fsspec URL."""
-    where: str
-
-    @property
-    def remote(self) -> bool:
-        return "://" in self.where
-
-    def fs(self):
-        """(fsspec filesystem, its path of this tree)."""
-        import fsspec
-
-        fs, root = fsspec.core.url_to_fs(self.where)
-        return fs, root.rstrip("/")
-
-    def is_dir(self) -> bool:
-        if not self.remote:
-            return Path(self.where).is_dir()
-        fs, root = self.fs()
-        return fs.isdir(root)
-
-    def local(self, name: str = "") -> Path:
-        return Path(self.where) / name if name else Path(self.where)
-
-    def url(self, name: str) -> str:
-        return f"{self.where.rstrip('/')}/{name}" if name else self.where
-
-
-def _list_images(tree: Tree, out: Tree) -> tuple[list[str], list[str]]:
-    """The photos' names (paths in the folder, ``/``-separated) in batch.py's order, and what was
-    not read (as :func:`ganfill.data.scan_images`: the output folder inside the input, other files)."""
-    from .data import scan_images
-    from .data.dataset import IMAGE_SUFFIXES
-
-    if not tree.remote:
-        images, ignored = scan_images(tree.local(), exclude=[] if out.remote else [out.local()])
-        return [p.relative_to(tree.local()).as_posix() for p in images], ignored
-    fs, root = tree.fs()
-    base, target = tree.where.rstrip("/") + "/", out.where.rstrip("/")
-    inside = target[len(base):] if out.remote and target.startswith(base) else None
-    names, others, ignored = [], 0, []
-    for path in fs.find(root):
-        name = PurePosixPath(path).relative_to(root)
-        if inside and (name.as_posix() + "/").startswith(inside + "/"):
-            if f"{inside}/: the output folder" not in ignored:
-                ignored.append(f"{inside}/: the output folder")
-        elif name.suffix.lower() in IMAGE_SUFFIXES:
-            names.append(name)
-        else:
-            others += 1
-    if others:
-        ignored.append(f"{others} file{'s' * (others > 1)} not named as images")
-    if not names:
-        raise UserError(f"{tree.where}: no images found (looked for {', '.join(IMAGE_SUFFIXES)})")
-    return [name.as_posix() for name in sorted(names)], ignored
-
-
-def _masks(names: list[str], mask_dir: Tree) -> dict[str, str | UserError]:
-    """Each photo's mask name in ``mask_dir`` (batch.mask_for), or the error of its lack."""
-    is_file, base = Path.is_file, mask_dir.local()
-    if mask_dir.remote:                   # one listing, not a request per photo
-        fs, root = mask_dir.fs()
-        there = {PurePosixPath(p).relative_to(root).as_posix() for p in fs.find(root)}
-        is_file, base = (lambda path: path.as_posix() in there), Path()
-    found: dict[str, str | UserError] = {}
-    for name in names:
-        rel = Path(name)
-        try:
-            found[name] = batch.mask_for(rel.stem, base / rel.parent, is_file).relative_to(base).as_posix()
-        except UserError as exc:
-            found[name] = exc if not mask_dir.remote else UserError(
-                f"no mask named {rel.stem}.png (or .jpg, ...) in {mask_dir.url(rel.parent.as_posix())}")
-    return found
 
 
 def _omp_threads() -> str:
@@ -279,7 +203,7 @@ def fill_folder_ray(folder: str, out_dir: str, mask: str | None, mask_dir: str |
     ray = _ray()
     batch.check_method(load.get("method"), load.get("iterations"), load.get("candidates", 1))
     trees = {"image": Tree(folder), "out": Tree(out_dir)}
-    names, ignored = _list_images(trees["image"], trees["out"])
+    names, ignored = list_tree_images(trees["image"], trees["out"])
     outputs = batch_outputs([Path(name) for name in names], Path(), Path(), settings.candidates)
     masks: dict[str, str | UserError] = {}
     mask_name = None
@@ -288,7 +212,7 @@ def fill_folder_ray(folder: str, out_dir: str, mask: str | None, mask_dir: str |
         mask_name = mask.rsplit("/", 1)[1] if Tree(mask).remote else ""
     else:
         trees["mask_dir"] = Tree(mask_dir)
-        masks = _masks(names, trees["mask_dir"])
+        masks = find_masks(names, trees["mask_dir"])
     failures = {name: one_line(m) for name, m in masks.items() if isinstance(m, UserError)}
     rows = []
     for chunk, start in enumerate(range(0, len(names), batch.BATCH_PHOTOS)):

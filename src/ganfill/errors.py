@@ -15,13 +15,6 @@ class UserError(Exception):
     """A problem with what the user asked for, reported as one line."""
 
 
-def say(line: str) -> None:
-    """A warning or a note for the user: one ``ganfill: ...`` line on stderr."""
-    import sys
-
-    print(f"ganfill: {line}", file=sys.stderr)
-
-
 def one_line(exc: BaseException) -> str:
     """An error as the one line the user sees: its message's first line, or its class's name."""
     return str(exc).splitlines()[0] if str(exc) else type(exc).__name__

@@ -9,7 +9,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from .errors import UserError, say
+from .console import say
+from .errors import UserError
 
 OUTPUT_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp")
 
