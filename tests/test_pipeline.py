@@ -145,6 +145,19 @@ def test_input_arrays_are_converted_as_documented_or_refused(pipe, photos):
         pipe([img, img], [m, np.stack([m, m])])
 
 
+def test_pipeline_is_listed_and_takes_paths(tmp_path, photos):
+    """`dir(ganfill)` (and so tab completion) lists the lazily imported Pipeline; a photo and a mask
+    given as file paths are read as the CLI reads them."""
+    assert "Pipeline" in dir(ganfill)
+    img = photos[0][0]
+    m = np.zeros(img.shape[:2], bool)
+    m[20:40, 20:40] = True
+    Image.fromarray(img).save(tmp_path / "p.png")
+    Image.fromarray(m.astype(np.uint8) * 255).save(tmp_path / "m.png")
+    pipe = ganfill.Pipeline.from_pretrained("telea")
+    assert np.array_equal(pipe(tmp_path / "p.png", str(tmp_path / "m.png")).images[0], pipe(img, m).images[0])
+
+
 def test_auto_is_resolved_in_one_place():
     from ganfill.models.device import resolve_device
 
