@@ -1,11 +1,13 @@
-"""How dlib's HOG face box maps onto the Haar box that FACE_SCALE frames like the training faces.
+"""How dlib's HOG (or CNN) face box maps onto the Haar box that FACE_SCALE frames like the
+training faces.
 
-For each scale and vertical shift of the HOG box (found on the photo padded by a quarter of its
-side), crop 64x64 faces from the aligned CelebA photos and compare their mean face with the mean of
+For each scale and vertical shift of the detector's box (HOG: found on the photo padded by a
+quarter of its side), crop 64x64 faces from the aligned CelebA photos and compare their mean face with the mean of
 4,000 training faces (RMS, 0-255), as the Haar box's FACE_SCALE was chosen (docs/photos.md).  The
-best (scale, shift) is the HOG box's crop; dividing by FACE_SCALE gives HOG_TO_HAAR.
+best (scale, shift) is the box's crop; dividing by FACE_SCALE gives HOG_TO_HAAR (CNN_TO_HAAR).
 
     python scripts/calibrate_face_crop.py --n 300
+    python scripts/calibrate_face_crop.py --n 300 --detector cnn
 """
 import argparse
 
@@ -13,23 +15,26 @@ import cv2
 import numpy as np
 
 from ganfill.data import FaceFolder, default_data_root, list_images, load_image
-from ganfill.data.faces import FACE_SCALE, Box, _haar_faces, _hog_faces, crop_square
+from ganfill.data.faces import FACE_SCALE, Box, _cnn_faces, _haar_faces, _hog_faces, crop_square
 
 p = argparse.ArgumentParser()
 p.add_argument("--n", type=int, default=300)
 p.add_argument("--scales", default="0.75,0.8,0.85,0.9,0.95,1.0,1.05,1.1")
 p.add_argument("--shifts", default="-0.1,-0.05,0,0.05")
+p.add_argument("--detector", default="hog", choices=["hog", "cnn"])
 args = p.parse_args()
+detect = _hog_faces if args.detector == "hog" else _cnn_faces
+name = args.detector.upper()
 scales = [float(s) for s in args.scales.split(",")]
 shifts = [float(s) for s in args.shifts.split(",")]
 crops = {(s, d): [] for s in scales for d in shifts}
 ratios, offsets = [], []
 for path in list_images(default_data_root() / "celeba-aligned")[:args.n]:
     img = load_image(path)
-    hog = _hog_faces(img, raw=True)
-    if not hog:
+    found = detect(img, raw=True)
+    if not found:
         continue
-    face = hog[0]
+    face = found[0]
     for s, d in crops:
         side = face.w * s
         cx, cy = face.x + face.w / 2, face.y + face.h / 2 + d * face.w
@@ -39,14 +44,14 @@ for path in list_images(default_data_root() / "celeba-aligned")[:args.n]:
     if haar:
         ratios.append(haar[0].w / face.w)
         offsets.append((haar[0].y + haar[0].h / 2 - face.y - face.h / 2) / face.w)
-print(f"HOG found faces in {len(crops[scales[0], shifts[0]])} of {args.n} photos")
-print(f"where Haar found one too ({len(ratios)}): Haar side / HOG side median {np.median(ratios):.3f}, "
-      f"centre offset (Haar - HOG) / HOG side median {np.median(offsets):+.3f}")
+print(f"{name} found faces in {len(crops[scales[0], shifts[0]])} of {args.n} photos")
+print(f"where Haar found one too ({len(ratios)}): Haar side / {name} side median {np.median(ratios):.3f}, "
+      f"centre offset (Haar - {name}) / {name} side median {np.median(offsets):+.3f}")
 mean_train = FaceFolder(default_data_root() / "celeba" / "train", limit=4000).images.astype(np.float64).mean(0)
 best = None
 for (s, d), faces in crops.items():
     rms = np.sqrt(((np.stack(faces).astype(np.float64).mean(0) - mean_train) ** 2).mean())
     best = min(best or (rms, s, d), (rms, s, d))
-    print(f"HOG box x {s:.2f}, shifted {d:+.2f} of its side down: mean-face RMS {rms:5.2f}")
+    print(f"{name} box x {s:.2f}, shifted {d:+.2f} of its side down: mean-face RMS {rms:5.2f}")
 rms, s, d = best
-print(f"best: x {s:.2f}, shift {d:+.2f} (RMS {rms:.2f}); HOG_TO_HAAR = {s / FACE_SCALE:.3f}, HOG_SHIFT = {d:+.2f}")
+print(f"best: x {s:.2f}, shift {d:+.2f} (RMS {rms:.2f}); {name}_TO_HAAR = {s / FACE_SCALE:.3f}, {name}_SHIFT = {d:+.2f}")

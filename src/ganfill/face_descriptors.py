@@ -2,8 +2,8 @@
 
 The descriptor is dlib's face-recognition ResNet (128-d, the network behind the
 ``face_recognition`` package), shipped as a data file in the ``face-recognition-models`` package and
-run by ``dlib`` (the prebuilt ``dlib-bin`` wheel).  Both come with the ``metrics`` extra
-(``pip install ganfill[metrics]``, which ``setup.sh`` installs); without them
+run by ``dlib`` (the prebuilt ``dlib-bin`` wheel); both are core dependencies, since they find
+the faces too; without them
 :func:`descriptor_unavailable` says why and the evaluator skips these columns.
 
 * ``fd_dlib``: the Fréchet distance between the Gaussians fitted to the descriptors of the results
@@ -24,7 +24,6 @@ that the measure must see.
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 
 import numpy as np
@@ -38,14 +37,9 @@ _model = None
 
 
 def _model_path() -> Path:
-    # Located without importing face_recognition_models, whose __init__ needs pkg_resources.
-    spec = importlib.util.find_spec("face_recognition_models")
-    if spec is None or not spec.submodule_search_locations:
-        raise ImportError("the face-recognition-models package is not installed")
-    path = Path(list(spec.submodule_search_locations)[0]) / "models" / MODEL_FILE
-    if not path.is_file():
-        raise ImportError(f"{path} is missing; reinstall face-recognition-models")
-    return path
+    from .data.faces import model_file
+
+    return model_file(MODEL_FILE)
 
 
 def descriptor_unavailable() -> str | None:
@@ -56,7 +50,7 @@ def descriptor_unavailable() -> str | None:
         _model_path()
     except ImportError as exc:
         return (f"face-descriptor columns (fd_dlib, identity, u_ids, p_ids) skipped: {exc}; "
-                f"install them with: pip install 'ganfill[metrics]'")
+                f"install them with: pip install dlib-bin face-recognition-models")
     return None
 
 

@@ -103,8 +103,9 @@ def detect_faces(image: np.ndarray) -> list[Box]:
     dlib's HOG detector first, on the photo padded by a quarter of its side (a face that fills
     the frame is found once it has a margin), then the Haar cascades if it finds none, and
     without dlib the cascades alone; a face that none finds upright is looked for turned by
-    TILTS degrees either way (docs/photos.md: rates and times of each)."""
-    return _hog_faces(image) or _haar_faces(image) or _hog_faces(image, tilts=TILTS)
+    TILTS degrees either way, and last by dlib's CNN detector (slower, paid only by the photos
+    the others miss; docs/photos.md: rates and times of each)."""
+    return _hog_faces(image) or _haar_faces(image) or _hog_faces(image, tilts=TILTS) or _cnn_faces(image)
 
 
 def _haar_faces(image: np.ndarray) -> list[Box]:
@@ -140,18 +141,64 @@ HOG_MAX_SIDE = 1024
 TILTS = (-25.0, 25.0)
 
 
-def _hog_detector():
-    """dlib's HOG face detector, one per thread (as the cascades); None without dlib."""
-    detector = _loaded.__dict__.get("hog", False)
+#: The CNN (MMOD) box in the Haar framing, as HOG_TO_HAAR and HOG_SHIFT: its box x 1.05, moved down
+#: by 0.05 of its side, frames the aligned CelebA faces closest to the training faces (mean-face RMS
+#: 8.4; scripts/calibrate_face_crop.py --detector cnn, docs/photos.md)
+CNN_TO_HAAR = 1.05 / FACE_SCALE
+CNN_SHIFT = 0.05
+#: the CNN detector sees the photo scaled so that its shorter side is at least CNN_MIN_SIDE (its
+#: smallest face is 80 px) and its longer side at most CNN_MAX_SIDE (its time grows with the pixels;
+#: the faces the others miss are the large ones, turned or filling the frame)
+CNN_MIN_SIDE = 200
+CNN_MAX_SIDE = 400
+
+
+def model_file(name: str):
+    """The path of a data file of the face-recognition-models package (dlib's networks), found
+    without importing the package (its __init__ needs pkg_resources); ImportError if missing."""
+    import importlib.util
+    from pathlib import Path
+
+    spec = importlib.util.find_spec("face_recognition_models")
+    if spec is None or not spec.submodule_search_locations:
+        raise ImportError("the face-recognition-models package is not installed")
+    path = Path(list(spec.submodule_search_locations)[0]) / "models" / name
+    if not path.is_file():
+        raise ImportError(f"{path} is missing; reinstall face-recognition-models")
+    return path
+
+
+def _dlib_detector(kind: str):
+    """dlib's "hog" or "cnn" face detector, one per thread (as the cascades); None without dlib
+    (or without the CNN's weights)."""
+    detector = _loaded.__dict__.get(kind, False)
     if detector is False:
         try:
             import dlib
+
+            detector = (dlib.get_frontal_face_detector() if kind == "hog" else
+                        dlib.cnn_face_detection_model_v1(str(model_file("mmod_human_face_detector.dat"))))
         except ImportError:
             detector = None
-        else:
-            detector = dlib.get_frontal_face_detector()
-        _loaded.hog = detector
+        _loaded.__dict__[kind] = detector
     return detector
+
+
+def _cnn_faces(image: np.ndarray, raw: bool = False) -> list[Box]:
+    """dlib's CNN (MMOD) detector on the photo scaled between CNN_MIN_SIDE and CNN_MAX_SIDE, largest
+    first, in photo pixels: in the Haar framing, or as dlib's own boxes if ``raw``."""
+    import cv2
+
+    detector = _dlib_detector("cnn")
+    if detector is None:
+        return []
+    h, w = image.shape[:2]
+    scale = min(max(1.0, CNN_MIN_SIDE / min(h, w)), CNN_MAX_SIDE / max(h, w))
+    small = image if scale == 1.0 else cv2.resize(image, (max(1, round(w * scale)), max(1, round(h * scale))),
+                                                  interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
+    boxes = [_from_detector(found.rect, None, scale, 0, raw, CNN_TO_HAAR, CNN_SHIFT)
+             for found in detector(np.ascontiguousarray(small), 0)]
+    return sorted(boxes, key=lambda b: b.w * b.h, reverse=True)
 
 
 def _hog_faces(image: np.ndarray, raw: bool = False, tilts: tuple[float, ...] = (0.0,)) -> list[Box]:
@@ -161,7 +208,7 @@ def _hog_faces(image: np.ndarray, raw: bool = False, tilts: tuple[float, ...] = 
     face's square, its centre turned back)."""
     import cv2
 
-    detector = _hog_detector()
+    detector = _dlib_detector("hog")
     if detector is None:
         return []
     h, w = image.shape[:2]
@@ -181,22 +228,24 @@ def _hog_faces(image: np.ndarray, raw: bool = False, tilts: tuple[float, ...] = 
             back = cv2.invertAffineTransform(turn)
         else:
             found = detector(padded, 0)
-        boxes = [_from_detector(r, None if turn is None else back, scale, p, raw) for r in found]
+        boxes = [_from_detector(r, None if turn is None else back, scale, p, raw, HOG_TO_HAAR, HOG_SHIFT)
+                 for r in found]
         if boxes:
             break
     return sorted(boxes, key=lambda b: b.w * b.h, reverse=True)
 
 
-def _from_detector(r, back: np.ndarray | None, scale: float, pad: int, raw: bool) -> Box:
+def _from_detector(r, back: np.ndarray | None, scale: float, pad: int, raw: bool, to_haar: float, shift: float
+                   ) -> Box:
     """A dlib rectangle found in the scaled photo padded by ``pad`` (and turned: ``back`` undoes
-    it) -> a box in photo pixels."""
+    it) -> a box in photo pixels, in the Haar framing (``to_haar``, ``shift``) unless ``raw``."""
     side = (r.right() - r.left() + 1) / scale
     x, y = (r.left() + r.right() + 1) / 2, (r.top() + r.bottom() + 1) / 2
     if back is not None:
         x, y = back @ np.array([x, y, 1.0])
     cx, cy = (x - pad) / scale, (y - pad) / scale
     if not raw:
-        cy, side = cy + HOG_SHIFT * side, side * HOG_TO_HAAR
+        cy, side = cy + shift * side, side * to_haar
     side_px = max(1, int(round(side)))
     return Box(int(round(cx - side / 2)), int(round(cy - side / 2)), side_px, side_px)
 
