@@ -1,6 +1,6 @@
 """Face detection on the in-the-wild test faces: how many photos get a face, and the time per
 photo, for the Haar cascades alone, dlib's HOG detector alone (on the photo padded by a quarter)
-and what ganfill does (detect_faces: HOG, then the cascades).  Writes a JSON report.
+and what ganfill does (detect_faces: HOG, the cascades, HOG turned, the CNN).  Writes a JSON report.
 
     python scripts/bench_face_detection.py --n 1000 -o docs/results/face-detection-1000.json
 """
@@ -10,14 +10,16 @@ import os
 import time
 
 from ganfill.data import default_data_root, list_images, load_image
-from ganfill.data.faces import _haar_faces, _hog_faces, detect_faces
+from ganfill.data.detect import _haar_faces, _hog_faces, detect_faces
 
 p = argparse.ArgumentParser()
 p.add_argument("--n", type=int, default=1000)
 p.add_argument("--data", default=str(default_data_root() / "celeba-wild" / "test"))
 p.add_argument("-o", "--output", default=None)
+p.add_argument("--detectors", default="haar,hog-padded,ganfill", help="comma-separated: haar, hog-padded, ganfill")
 args = p.parse_args()
-detectors = {"haar": _haar_faces, "hog-padded": _hog_faces, "ganfill (hog-padded, then haar)": detect_faces}
+detectors = {name: {"haar": _haar_faces, "hog-padded": _hog_faces, "ganfill": detect_faces}[name]
+             for name in args.detectors.split(",")}
 found = dict.fromkeys(detectors, 0)
 seconds = dict.fromkeys(detectors, 0.0)
 paths = list_images(args.data)[:args.n]

@@ -15,7 +15,8 @@ import cv2
 import numpy as np
 
 from ganfill.data import FaceFolder, default_data_root, list_images, load_image
-from ganfill.data.faces import FACE_SCALE, Box, _cnn_faces, _haar_faces, _hog_faces, crop_square
+from ganfill.data.detect import _cnn_faces, _haar_faces, _hog_faces
+from ganfill.data.faces import FACE_SCALE, Box, crop_square
 
 p = argparse.ArgumentParser()
 p.add_argument("--n", type=int, default=300)

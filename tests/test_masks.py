@@ -17,7 +17,8 @@ def test_the_six_kinds():
 
 def test_portrait_blobs_lie_anywhere_and_off_face_blobs_touch_no_face(wild_dir):
     from ganfill.data import load_image, off_face_masks
-    from ganfill.data.faces import FACE_SCALE, detect_faces
+    from ganfill.data.detect import detect_faces
+    from ganfill.data.faces import FACE_SCALE
 
     masks = make_masks("portrait", 200, 256, seed=0)
     covered = masks.mean(axis=0)

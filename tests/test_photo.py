@@ -10,7 +10,8 @@ import pytest
 from PIL import Image
 
 from ganfill.data import load_image, load_photo
-from ganfill.data.faces import Box, crop_square, detect_faces, face_crop_box
+from ganfill.data.detect import detect_faces
+from ganfill.data.faces import Box, crop_square, face_crop_box
 from ganfill.photo import NoFaceError, choose_crop
 from ganfill.pipeline import Pipeline
 

@@ -37,7 +37,7 @@ _model = None
 
 
 def _model_path() -> Path:
-    from .data.faces import model_file
+    from .data.detect import model_file
 
     return model_file(MODEL_FILE)
 

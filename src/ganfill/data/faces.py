@@ -10,7 +10,6 @@ face is closest to the training faces' mean); a HOG box is first mapped onto the
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass
 
 import numpy as np
@@ -74,182 +73,6 @@ def quote(value, limit: int = 40) -> str:
     return text if len(text) <= limit else text[:limit] + f"... ({len(text):,} characters)"
 
 
-#: tried in turn until one finds a face: (cascade file, minNeighbors).  On 300 aligned CelebA
-#: photos the first finds faces in 273, the three together in 287 (docs/photos.md).
-CASCADES = (("haarcascade_frontalface_default.xml", 5), ("haarcascade_frontalface_alt2.xml", 3),
-            ("haarcascade_profileface.xml", 3))
-# One set of cascades per thread: OpenCV does not promise that one CascadeClassifier may run
-# detectMultiScale from two threads at once (a server's workers share a pipeline).
-_loaded = threading.local()
-
-
-def _cascade(name: str):
-    import cv2
-
-    cascades = _loaded.__dict__
-    if name not in cascades:
-        path = cv2.data.haarcascades + name
-        cascade = cv2.CascadeClassifier(path)
-        if cascade.empty():
-            raise RuntimeError(f"OpenCV's face cascade is missing ({path}); reinstall opencv-python-headless<5")
-        cascades[name] = cascade
-    return cascades[name]
-
-
-def detect_faces(image: np.ndarray) -> list[Box]:
-    """Faces in a uint8 RGB ``(H, W, 3)`` image, largest first, as boxes in the Haar cascades'
-    framing (so that :data:`FACE_SCALE` frames every one like the training faces).
-
-    dlib's HOG detector first, on the photo padded by a quarter of its side (a face that fills
-    the frame is found once it has a margin), then the Haar cascades if it finds none, and
-    without dlib the cascades alone; a face that none finds upright is looked for turned by
-    TILTS degrees either way, and last by dlib's CNN detector (slower, paid only by the photos
-    the others miss; docs/photos.md: rates and times of each)."""
-    return _hog_faces(image) or _haar_faces(image) or _hog_faces(image, tilts=TILTS) or _cnn_faces(image)
-
-
-def _haar_faces(image: np.ndarray) -> list[Box]:
-    """OpenCV's Haar cascades, tried in turn until one finds a face; largest first."""
-    import cv2
-
-    gray = cv2.equalizeHist(cv2.cvtColor(np.ascontiguousarray(image), cv2.COLOR_RGB2GRAY))
-    h, w = gray.shape
-    smallest = max(24, min(h, w) // 10)
-    for name, neighbours in CASCADES:
-        found = _cascade(name).detectMultiScale(gray, scaleFactor=1.1, minNeighbors=neighbours,
-                                                minSize=(smallest, smallest))
-        if len(found):
-            boxes = [Box(int(x), int(y), int(bw), int(bh)) for x, y, bw, bh in found]
-            return sorted(boxes, key=lambda b: b.w * b.h, reverse=True)
-    return []
-
-
-#: The HOG box in the Haar framing: side times HOG_TO_HAAR, centre HOG_SHIFT of its side lower.  The
-#: training crops are this detector's own boxes (face_recognition's "hog" model), and the HOG box
-#: itself (x 1.00, no shift) frames the aligned CelebA faces closest to them (mean-face RMS 6.0
-#: against the Haar box's best 15.5; scripts/calibrate_face_crop.py, docs/photos.md), so
-#: HOG_TO_HAAR undoes FACE_SCALE.
-HOG_TO_HAAR = 1 / FACE_SCALE
-HOG_SHIFT = 0.0
-#: the HOG detector sees the padded photo scaled so that its shorter side is at least HOG_MIN_SIDE
-#: (its smallest face is 80 px: a small photo's face is found once enlarged) and its longer side at
-#: most HOG_MAX_SIDE (its time grows with the pixels; a face small in a large photo falls back to
-#: the cascades)
-HOG_MIN_SIDE = 400
-HOG_MAX_SIDE = 1024
-#: a tilted head is looked for in the photo turned by these angles (degrees), when none is upright
-TILTS = (-25.0, 25.0)
-
-
-#: The CNN (MMOD) box in the Haar framing, as HOG_TO_HAAR and HOG_SHIFT: its box x 1.05, moved down
-#: by 0.05 of its side, frames the aligned CelebA faces closest to the training faces (mean-face RMS
-#: 8.4; scripts/calibrate_face_crop.py --detector cnn, docs/photos.md)
-CNN_TO_HAAR = 1.05 / FACE_SCALE
-CNN_SHIFT = 0.05
-#: the CNN detector sees the photo scaled so that its shorter side is at least CNN_MIN_SIDE (its
-#: smallest face is 80 px) and its longer side at most CNN_MAX_SIDE (its time grows with the pixels;
-#: the faces the others miss are the large ones, turned or filling the frame)
-CNN_MIN_SIDE = 200
-CNN_MAX_SIDE = 400
-
-
-def model_file(name: str):
-    """The path of a data file of the face-recognition-models package (dlib's networks), found
-    without importing the package (its __init__ needs pkg_resources); ImportError if missing."""
-    import importlib.util
-    from pathlib import Path
-
-    spec = importlib.util.find_spec("face_recognition_models")
-    if spec is None or not spec.submodule_search_locations:
-        raise ImportError("the face-recognition-models package is not installed")
-    path = Path(list(spec.submodule_search_locations)[0]) / "models" / name
-    if not path.is_file():
-        raise ImportError(f"{path} is missing; reinstall face-recognition-models")
-    return path
-
-
-def _dlib_detector(kind: str):
-    """dlib's "hog" or "cnn" face detector, one per thread (as the cascades); None without dlib
-    (or without the CNN's weights)."""
-    detector = _loaded.__dict__.get(kind, False)
-    if detector is False:
-        try:
-            import dlib
-
-            detector = (dlib.get_frontal_face_detector() if kind == "hog" else
-                        dlib.cnn_face_detection_model_v1(str(model_file("mmod_human_face_detector.dat"))))
-        except ImportError:
-            detector = None
-        _loaded.__dict__[kind] = detector
-    return detector
-
-
-def _cnn_faces(image: np.ndarray, raw: bool = False) -> list[Box]:
-    """dlib's CNN (MMOD) detector on the photo scaled between CNN_MIN_SIDE and CNN_MAX_SIDE, largest
-    first, in photo pixels: in the Haar framing, or as dlib's own boxes if ``raw``."""
-    import cv2
-
-    detector = _dlib_detector("cnn")
-    if detector is None:
-        return []
-    h, w = image.shape[:2]
-    scale = min(max(1.0, CNN_MIN_SIDE / min(h, w)), CNN_MAX_SIDE / max(h, w))
-    small = image if scale == 1.0 else cv2.resize(image, (max(1, round(w * scale)), max(1, round(h * scale))),
-                                                  interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
-    boxes = [_from_detector(found.rect, None, scale, 0, raw, CNN_TO_HAAR, CNN_SHIFT)
-             for found in detector(np.ascontiguousarray(small), 0)]
-    return sorted(boxes, key=lambda b: b.w * b.h, reverse=True)
-
-
-def _hog_faces(image: np.ndarray, raw: bool = False, tilts: tuple[float, ...] = (0.0,)) -> list[Box]:
-    """dlib's HOG detector on the photo padded (mirrored) by a quarter of its shorter side, largest
-    first, in photo pixels: in the Haar framing, or as dlib's own boxes if ``raw``.  ``tilts``: the
-    angles the padded photo is turned by, in turn, until one finds a face (the box is the found
-    face's square, its centre turned back)."""
-    import cv2
-
-    detector = _dlib_detector("hog")
-    if detector is None:
-        return []
-    h, w = image.shape[:2]
-    pad = min(h, w) // 4
-    scale = min(max(1.0, HOG_MIN_SIDE / (min(h, w) + 2 * pad)), HOG_MAX_SIDE / (max(h, w) + 2 * pad))
-    small = image if scale == 1.0 else cv2.resize(image, (max(1, round(w * scale)), max(1, round(h * scale))),
-                                                  interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
-    p = round(pad * scale)
-    padded = cv2.copyMakeBorder(np.ascontiguousarray(small), p, p, p, p, _border(small, p, p, p, p))
-    boxes = []
-    for angle in tilts:
-        turn = None
-        if angle:
-            ph, pw = padded.shape[:2]
-            turn = cv2.getRotationMatrix2D((pw / 2, ph / 2), angle, 1.0)
-            found = detector(cv2.warpAffine(padded, turn, (pw, ph), borderMode=cv2.BORDER_REFLECT_101), 0)
-            back = cv2.invertAffineTransform(turn)
-        else:
-            found = detector(padded, 0)
-        boxes = [_from_detector(r, None if turn is None else back, scale, p, raw, HOG_TO_HAAR, HOG_SHIFT)
-                 for r in found]
-        if boxes:
-            break
-    return sorted(boxes, key=lambda b: b.w * b.h, reverse=True)
-
-
-def _from_detector(r, back: np.ndarray | None, scale: float, pad: int, raw: bool, to_haar: float, shift: float
-                   ) -> Box:
-    """A dlib rectangle found in the scaled photo padded by ``pad`` (and turned: ``back`` undoes
-    it) -> a box in photo pixels, in the Haar framing (``to_haar``, ``shift``) unless ``raw``."""
-    side = (r.right() - r.left() + 1) / scale
-    x, y = (r.left() + r.right() + 1) / 2, (r.top() + r.bottom() + 1) / 2
-    if back is not None:
-        x, y = back @ np.array([x, y, 1.0])
-    cx, cy = (x - pad) / scale, (y - pad) / scale
-    if not raw:
-        cy, side = cy + shift * side, side * to_haar
-    side_px = max(1, int(round(side)))
-    return Box(int(round(cx - side / 2)), int(round(cy - side / 2)), side_px, side_px)
-
-
 def hole_box(mask: np.ndarray) -> Box:
     """The bounding box of the hole pixels of a bool mask (which must have some)."""
     # From the rows and columns that hold hole pixels: no index array as large as the hole.
@@ -267,6 +90,8 @@ def check_box(box: Box, shape: tuple[int, ...]) -> Box:
 
 def face_crop_box(image: np.ndarray, mask: np.ndarray) -> Box | None:
     """The model's square around the detected face that holds most of the hole (None: no face)."""
+    from .detect import detect_faces       # the detectors build on this module's Box
+
     faces = detect_faces(image)
     if not faces:
         return None
@@ -344,3 +169,4 @@ def _border(part: np.ndarray, top: int, bottom: int, left: int, right: int) -> i
     ph, pw = part.shape[:2]
     return cv2.BORDER_REFLECT_101 if max(top, bottom) < ph and max(left, right) < pw and min(ph, pw) > 1 \
         else cv2.BORDER_REPLICATE
+

@@ -119,7 +119,8 @@ def off_face_masks(images: np.ndarray, seed: int = 0) -> np.ndarray:
     """For each uint8 ``(N, S, S, 3)`` image, one to four portrait blobs that touch none of its
     detected faces' crops (``FACE_SCALE`` squares: what the default method counts as on a face);
     mask ``i`` comes from ``(seed, i)``.  Blobs that touch a face are drawn again, up to 200 times."""
-    from .faces import FACE_SCALE, detect_faces
+    from .detect import detect_faces
+    from .faces import FACE_SCALE
 
     n, size = len(images), images.shape[1]
     masks = np.zeros((n, size, size), dtype=bool)

@@ -6,8 +6,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..data.faces import (FACE_SCALE, Box, around_hole_box, check_box, crop_resized, detect_faces, face_crop_box,
-                          hole_box)
+from ..data.detect import detect_faces
+from ..data.faces import FACE_SCALE, Box, around_hole_box, check_box, crop_resized, face_crop_box, hole_box
 from ..data.images import coverage_warning
 from ..inpaint.base import InpaintMethod
 
