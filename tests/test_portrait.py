@@ -106,6 +106,7 @@ def test_an_inverted_mask_warns(faces):
     assert not Pipeline("telea")(faces[0], ~hole).warnings
 
 
+@pytest.mark.slow
 def test_cli_no_face_warns_and_exits_0_and_require_face_is_the_error_in_flags(tmp_path, subprocess_env):
     Image.fromarray(samples.coffee()).save(tmp_path / "coffee.png")
     mask = np.zeros((400, 600), np.uint8)
@@ -124,6 +125,7 @@ def test_cli_no_face_warns_and_exits_0_and_require_face_is_the_error_in_flags(tm
     assert not (tmp_path / "req.png").exists()
 
 
+@pytest.mark.slow
 def test_cli_warns_about_an_inverted_mask_and_a_grey_stroke(faces, tmp_path, subprocess_env):
     Image.fromarray(faces[0]).save(tmp_path / "face.png")
     inverted = np.where(eyes((256, 256)), 0, 255).astype(np.uint8)
@@ -138,6 +140,7 @@ def test_cli_warns_about_an_inverted_mask_and_a_grey_stroke(faces, tmp_path, sub
     assert r.returncode == 0 and "grey 100" in r.stderr and "brighter than 127" in r.stderr
 
 
+@pytest.mark.slow
 def test_api_warns_and_words_require_face_in_form_fields(faces):
     client = TestClient(create_app(ServerConfig(method="telea")))
     face = faces[0]
