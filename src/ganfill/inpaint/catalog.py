@@ -56,7 +56,7 @@ CATALOG: dict[str, MethodInfo] = {
     # the default: a fill needs no face, and a hole off the face never goes through the face model
     "portrait": MethodInfo("ganfill.inpaint.portrait:PortraitMethod",
                            "each part of the hole by what suits it: the parts on a face by lsgan+ae-wild in "
-                           "that face's crop, the rest (and a photo with no face) by OpenCV's Telea",
+                           "that face's crop, the rest (and a photo with no face) by OpenCV's Navier-Stokes",
                            fixed_size=WILD_SIZE, gives_candidates=True),
     "context-encoder": MethodInfo("ganfill.baselines.context_encoder:ContextEncoderMethod",
                                   "Context Encoder (Pathak et al. 2016), one forward pass", fixed_size=MODEL_SIZE),
