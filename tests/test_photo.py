@@ -70,12 +70,13 @@ def test_crop_square_mirrors_outside_the_image():
 
 def test_the_detector_finds_the_face_in_test_photos(aligned):
     # The in-the-wild test faces are tight crops (forehead to chin), many in profile or tilted: the
-    # Haar cascades find the whole face (a box over half the side) in 10 of the first 20.
+    # detector finds the whole face (a box over half the side) in 18 of the first 20 (the Haar
+    # cascades alone in 10).
     found = 0
     for i in range(22711, 22731):
         faces = detect_faces(load_image(aligned.folder / f"{i}.jpg"))
         found += bool(faces) and faces[0].w > 128
-    assert found >= 8
+    assert found >= 16
     box = detect_faces(load_image(aligned / "000001.jpg"))[0]
     # The crop is the face: the box sits in the middle of the 256 x 256 frame.
     assert 90 < box.x + box.w / 2 < 166 and 70 < box.y + box.h / 2 < 166 and 150 < box.w < 256

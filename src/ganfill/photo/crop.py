@@ -164,6 +164,11 @@ def route(image: np.ndarray, mask: np.ndarray, method: InpaintMethod, box: Box |
     for j, f in enumerate(faces):
         part = assigned == j
         if part.any():
-            parts.append(_cut(image, mask, part, _enclose(f, hole_box(part)), source, method.fixed_size))
+            box = _enclose(f, hole_box(part))
+            if box == hole_box(part).square():
+                # The face lies inside its part of the hole (a small face, or a wrong box): frame
+                # the part as the centre hole is framed, so that the crop has known pixels.
+                box = _enclose(f, around_hole_box(part))
+            parts.append(_cut(image, mask, part, box, source, method.fixed_size))
     return PreparedPhoto(image, mask, parts[0].box if parts else None, source if parts else "full-size",
                          parts=parts, rest=assigned == -1, warnings=warnings)
