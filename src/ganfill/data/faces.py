@@ -88,15 +88,29 @@ def check_box(box: Box, shape: tuple[int, ...]) -> Box:
     return box
 
 
-def face_crop_box(image: np.ndarray, mask: np.ndarray) -> Box | None:
-    """The model's square around the detected face that holds most of the hole (None: no face)."""
+#: lsgan+ae-wild's training crops (celeba-wild) are wider than the 64-px models' (celeba): 1.23
+#: times the HOG box, centred within 0.01 of its side (the median over the first 300 training
+#: crops on which HOG finds a face, 69 of them; docs/photos.md)
+WILD_FRAMING = 1.23
+
+
+def framing(side: int | None) -> float:
+    """How much wider than the ``FACE_SCALE`` square the crop of a model of ``side`` px is."""
+    from .sizes import WILD_SIZE
+
+    return WILD_FRAMING if side == WILD_SIZE else 1.0
+
+
+def face_crop_box(image: np.ndarray, mask: np.ndarray, side: int | None = None) -> Box | None:
+    """The square around the detected face that holds most of the hole, framed as the training
+    crops of a model of ``side`` px (None: no face)."""
     from .detect import detect_faces       # the detectors build on this module's Box
 
     faces = detect_faces(image)
     if not faces:
         return None
     best = max(faces, key=lambda b: (b.overlap(mask), b.w * b.h))
-    return best.square(FACE_SCALE)
+    return best.square(FACE_SCALE * framing(side))
 
 
 def around_hole_box(mask: np.ndarray) -> Box:

@@ -7,7 +7,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..data.detect import detect_faces
-from ..data.faces import FACE_SCALE, Box, around_hole_box, check_box, crop_resized, face_crop_box, hole_box
+from ..data.faces import (FACE_SCALE, Box, around_hole_box, check_box, crop_resized, face_crop_box, framing,
+                          hole_box)
 from ..data.images import coverage_warning
 from ..inpaint.base import InpaintMethod
 
@@ -50,9 +51,10 @@ def _enclose(box: Box, hole: Box) -> Box:
     return Box(x0, y0, x1 - x0, y1 - y0).square()
 
 
-def choose_crop(image: np.ndarray, mask: np.ndarray, box: Box | None = None, crop: str = "face"
-                ) -> tuple[Box, str]:
-    """The square the model will see, and how it was chosen.  A given ``box`` must overlap the image."""
+def choose_crop(image: np.ndarray, mask: np.ndarray, box: Box | None = None, crop: str = "face",
+                side: int | None = None) -> tuple[Box, str]:
+    """The square the model will see, and how it was chosen: framed for a model of ``side`` px (the
+    128-px model's crops are wider).  A given ``box`` must overlap the image."""
     h, w = mask.shape
     if crop not in CROP_MODES:
         raise ValueError(f"unknown crop mode {crop!r}; choose from {', '.join(CROP_MODES)}")
@@ -63,7 +65,7 @@ def choose_crop(image: np.ndarray, mask: np.ndarray, box: Box | None = None, cro
     elif crop == "hole":
         found, source = around_hole_box(mask), "hole"
     else:
-        face = face_crop_box(image, mask)
+        face = face_crop_box(image, mask, side)
         if face is None:
             raise NoFaceError()
         found, source = face, "face"
@@ -107,7 +109,7 @@ def prepare(image: np.ndarray, mask: np.ndarray, method: InpaintMethod, box: Box
         prepared = route(image, mask, method, box, require_face)
         prepared.warnings[:0] = warnings
         return prepared
-    box, source = choose_crop(image, mask, box, crop)
+    box, source = choose_crop(image, mask, box, crop, method.fixed_size)
     return _cut(image, mask, mask, box, source, method.fixed_size, warnings)
 
 
@@ -164,7 +166,9 @@ def route(image: np.ndarray, mask: np.ndarray, method: InpaintMethod, box: Box |
     for j, f in enumerate(faces):
         part = assigned == j
         if part.any():
-            box = _enclose(f, hole_box(part))
+            # the face's part of the hole is what touches its face square; its crop is framed
+            # as the model's training crops
+            box = _enclose(f.square(framing(method.fixed_size)) if source == "face" else f, hole_box(part))
             if box == hole_box(part).square():
                 # The face lies inside its part of the hole (a small face, or a wrong box): frame
                 # the part as the centre hole is framed, so that the crop has known pixels.
