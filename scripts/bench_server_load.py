@@ -8,7 +8,8 @@ byte-identical to what it sent, so an image meant for another client would show)
 with the default method, a broken image, a repeated field, a huge box; and the first client's
 2nd, 18th, ... request is an `lsgan-yeh` with 8 candidates (minutes of work, stopped at the time
 limit).  It records the status codes, the latency of the good requests while a slow one runs, and
-the memory of the server and its worker processes at the start and the end.
+the memory of the server and its worker processes after a warm-up (each worker's methods loaded),
+a third of the way in, and at the end.
 """
 
 from __future__ import annotations
@@ -45,10 +46,10 @@ def main() -> None:
     args = parser.parse_args()
 
     import httpx
-    import uvicorn
+    import subprocess
+    import sys
 
     from ganfill.data import default_data_root
-    from ganfill.server.app import ServerConfig, create_app, uvicorn_config
 
     faces = sorted((default_data_root() / "celeba-wild" / "test").glob("*.jpg"))[:16]
     photos = [np.asarray(Image.open(f).convert("RGB")) for f in faces]
@@ -57,17 +58,33 @@ def main() -> None:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    app = create_app(ServerConfig(workers=2, timeout_s=20, max_queue=32, enable=("lsgan-yeh",)))
-    server = uvicorn.Server(uvicorn_config(app, "127.0.0.1", port))
-    threading.Thread(target=server.run, daemon=True).start()
-    while not server.started:
-        time.sleep(0.1)
+    # The server in its own process, as `ganfill serve` runs: its memory is the server's alone.
+    server = subprocess.Popen([sys.executable, "-m", "ganfill", "serve", "--port", str(port), "--workers", "2",
+                               "--timeout", "20", "--max-queue", "32", "--enable", "lsgan-yeh"],
+                              stderr=subprocess.DEVNULL)
+    while True:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/api/methods", timeout=5).status_code == 200:
+                break
+        except httpx.HTTPError:
+            time.sleep(0.5)
     url = f"http://127.0.0.1:{port}/api/inpaint"
 
     def memory() -> float:
-        return rss_mb() + sum(rss_mb(pid) for pid in app.state.engine.workers.pids())
+        """The server and its worker processes, resident."""
+        tasks = Path(f"/proc/{server.pid}/task").iterdir()       # workers are started from its threads
+        children = [int(p) for task in tasks for p in (task / "children").read_text().split()]
+        return sum(rss_mb(pid) for pid in [server.pid, *children])
 
+    # Every worker loads the methods it is asked for once (a fixed set, the registry's): warm them
+    # up first, so that the growth measured is what the load itself adds.
+    for _ in range(4):
+        for data in ({"method": "telea"}, {}):
+            httpx.post(url, files={"image": ("i.png", png(photos[0])), "mask": ("m.png", png(hole))}, data=data,
+                       timeout=120)
     start_memory = memory()
+    samples: list[float] = []
+    threading.Thread(target=lambda: (time.sleep(args.seconds / 3), samples.append(memory())), daemon=True).start()
     codes: dict[str, dict[int, int]] = {}
     latencies: list[tuple[float, bool]] = []        # (seconds, whether a slow request was running)
     wrong = 0
@@ -122,7 +139,8 @@ def main() -> None:
     with ThreadPoolExecutor(args.clients) as pool:
         list(pool.map(client, range(args.clients)))
     end_memory = memory()
-    server.should_exit = True
+    server.terminate()
+    server.wait(30)
     beside_slow = [t for t, slow in latencies if slow]
     summary = {
         "clients": args.clients, "seconds": args.seconds, "status_codes": codes,
@@ -131,6 +149,7 @@ def main() -> None:
         "no_answer": sum(n for c in codes.values() for k, n in c.items() if isinstance(k, str)),
         "memory_start_mb": round(start_memory, 1), "memory_end_mb": round(end_memory, 1),
         "memory_growth_mb": round(end_memory - start_memory, 1),
+        "memory_growth_last_two_thirds_mb": round(end_memory - samples[0], 1) if samples else None,
         "good_requests_beside_a_slow_one": len(beside_slow),
         "their_median_s": round(float(np.median(beside_slow)), 2) if beside_slow else None,
         "good_median_s": round(float(np.median([t for t, _ in latencies])), 2) if latencies else None,

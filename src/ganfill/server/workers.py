@@ -97,10 +97,10 @@ class Worker:
         self.process = self.conn = None
         self.loaded = set()
 
-    def replace(self) -> None:
-        """Kill the process and boot its successor now, with the methods it had loaded, so the next
-        request waits for neither."""
-        preload = sorted(self.loaded)
+    def replace(self, drop: str | None = None) -> None:
+        """Kill the process and boot its successor now, with the methods it had loaded (less
+        ``drop``, the method of the work that was stopped), so the next request waits for neither."""
+        preload = sorted(self.loaded - {drop})
         self.stop()
         self._start(preload)
 
@@ -133,7 +133,8 @@ class Worker:
                 elif not self.alive():
                     reason = WorkFailed(503, "the worker stopped unexpectedly; try again")
             if reason is not None:
-                self.replace()
+                kind, body = message
+                self.replace(drop=body if kind == "load" else body.method)
                 raise reason
         try:
             status, payload = self.conn.recv()
