@@ -68,6 +68,26 @@ def test_crop_square_mirrors_outside_the_image():
     assert np.array_equal(edge[2:, 2:], image[:4, :4])
 
 
+def test_a_box_slides_inside_the_image_along_each_side_it_fits():
+    assert Box(-5, 3, 4, 4).inside((10, 10)) == Box(0, 3, 4, 4)
+    assert Box(8, 9, 4, 4).inside((10, 10, 3)) == Box(6, 6, 4, 4)
+    assert Box(2, 2, 4, 4).inside((10, 10)) == Box(2, 2, 4, 4)
+    # wider than the image: it covers the image's whole width, and slides only vertically
+    assert Box(-20, -3, 14, 14).inside((20, 10)) == Box(-4, 0, 14, 14)
+    assert Box(3, 0, 14, 14).inside((20, 10)) == Box(0, 0, 14, 14)
+
+
+def test_a_turned_face_that_fills_the_frame_is_cropped_from_the_photo_not_a_mirrored_border(wild_dir):
+    # 22727 is a turned face filling a tight test crop: HOG misses it, the CNN's box hugs the left
+    # edge.  The crop is the photo's own square (the model's framing), never a mirrored margin.
+    photo = load_image(wild_dir / "22727.jpg")
+    mask = np.zeros(photo.shape[:2], bool)
+    mask[64:192, 64:192] = True
+    box, source = choose_crop(photo, mask, side=128)
+    assert source == "face"
+    assert 0 <= box.x and 0 <= box.y and box.x + box.w <= 256 and box.y + box.h <= 256 and box.w >= 224
+
+
 def test_the_detector_finds_the_face_in_test_photos(aligned):
     # The in-the-wild test faces are tight crops (forehead to chin), many in profile or tilted: the
     # detector finds the whole face (a box over half the side) in 18 of the first 20 (the Haar

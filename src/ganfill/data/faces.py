@@ -56,6 +56,13 @@ class Box:
         cx, cy = self.x + self.w / 2, self.y + self.h / 2
         return Box(int(round(cx - side / 2)), int(round(cy - side / 2)), side, side)
 
+    def inside(self, shape: tuple[int, ...]) -> "Box":
+        """The box slid (not resized) to lie inside an image of ``shape`` ``(H, W, ...)`` along each
+        side it fits in; along a side it does not fit in, it covers the image's whole extent."""
+        h, w = shape[:2]
+        return Box(min(max(self.x, min(0, w - self.w)), max(0, w - self.w)),
+                   min(max(self.y, min(0, h - self.h)), max(0, h - self.h)), self.w, self.h)
+
     def overlap(self, mask: np.ndarray) -> int:
         """How many hole pixels of ``mask`` lie inside the box."""
         h, w = mask.shape

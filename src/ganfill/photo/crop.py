@@ -69,7 +69,11 @@ def choose_crop(image: np.ndarray, mask: np.ndarray, box: Box | None = None, cro
         if face is None:
             raise NoFaceError()
         found, source = face, "face"
-    return _enclose(found, hole_box(mask)), source
+    square = _enclose(found, hole_box(mask))
+    # A found crop slides inside the photo where it fits: photo pixels are better context than a
+    # mirrored border (a face that fills the frame, a turned face whose box hugs one edge).  A
+    # box the user gave is the crop as given.
+    return (square if source == "box" else square.inside(mask.shape)), source
 
 
 @dataclass
@@ -173,6 +177,8 @@ def route(image: np.ndarray, mask: np.ndarray, method: InpaintMethod, box: Box |
                 # The face lies inside its part of the hole (a small face, or a wrong box): frame
                 # the part as the centre hole is framed, so that the crop has known pixels.
                 box = _enclose(f, around_hole_box(part))
+            if source == "face":
+                box = box.inside(mask.shape)    # as in choose_crop
             parts.append(_cut(image, mask, part, box, source, method.fixed_size))
     return PreparedPhoto(image, mask, parts[0].box if parts else None, source if parts else "full-size",
                          parts=parts, rest=assigned == -1, warnings=warnings)
