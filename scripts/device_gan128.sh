@@ -36,9 +36,9 @@ PY=${PY:-python3}
 export PYTHONPATH=$PWD/src${PYTHONPATH:+:$PYTHONPATH} PYTHONUNBUFFERED=1
 export GANFILL_DATA=$DATA GANFILL_CACHE=$DATA/cache
 T0=$(date +%s)
-mkdir -p "$DATA/celeba-wild/train" "$OUT" "$RUN"
-for z in $SHARES; do [ -f "$z" ] && $PY -m zipfile -e "$z" "$DATA/celeba-wild/train"; done
-echo "faces: $(ls "$DATA/celeba-wild/train" | wc -l), t=$(( $(date +%s) - T0 )) s"
+mkdir -p "$OUT" "$RUN"
+# shellcheck disable=SC2086  # SHARES is a glob
+$PY scripts/pack_wild_shares.py --unpack $SHARES --into "$DATA/celeba-wild/train" || exit 1
 [ "${UNPACK_ONLY:-0}" = 1 ] && exit 0
 ganfill() { $PY -m ganfill "$@"; }
 save_state() { $PY scripts/run_state.py split "$@" $([ "$OPTIMIZERS" = 1 ] || echo --no-optimizers); }

@@ -15,6 +15,8 @@
 # the logs and each run's last glimpse, so a run cut short still brings back what it learned.
 case "${1:-}" in -h|--help) sed -n '2,/^[^#]/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0;; esac   # the comment above
 set -u
+T0=$(date +%s)
+PY=${PY:-python3}
 OUT=${OUT:?set OUT to the folder for the results}
 DEVICE=${DEVICE:-cuda}
 MINUTES=${MINUTES:-6}
@@ -23,13 +25,11 @@ DATA=${DATA:-/tmp/ganfill-data}
 RUN=${RUN:-runs/device-refiner}
 SHARES=${SHARES:-.devdata/wild-*.zip}
 RUNS=${RUNS:-"s2a05:2:0.05:3e-4:0 s4a05:4:0.05:3e-4:0 s2a10:2:0.1:3e-4:0 s2a05lr1:2:0.05:1e-4:0 s2a05it10:2:0.05:3e-4:10"}
-PY=${PY:-python3}
 export PYTHONPATH=$PWD/src${PYTHONPATH:+:$PYTHONPATH} PYTHONUNBUFFERED=1
 export GANFILL_DATA=$DATA GANFILL_CACHE=$DATA/cache
-T0=$(date +%s)
-mkdir -p "$DATA/celeba-wild/train" "$OUT" "$RUN"
-for z in $SHARES; do [ -f "$z" ] && $PY -m zipfile -e "$z" "$DATA/celeba-wild/train"; done
-echo "faces: $(ls "$DATA/celeba-wild/train" | wc -l), t=$(( $(date +%s) - T0 )) s"
+mkdir -p "$OUT" "$RUN"
+# shellcheck disable=SC2086  # SHARES is a glob
+$PY scripts/pack_wild_shares.py --unpack $SHARES --into "$DATA/celeba-wild/train" || exit 1
 [ "${UNPACK_ONLY:-0}" = 1 ] && exit 0
 
 # Decode the faces once into the shared cache, so the runs don't each decode them.

@@ -83,20 +83,33 @@ def faces(test_dir) -> np.ndarray:
 
 
 @pytest.fixture
+def truth(faces) -> torch.Tensor:
+    """The first 4 real test faces as the networks take them: float (4, 3, 64, 64) in [-1, 1]."""
+    from ganfill.data import to_tensor
+
+    return to_tensor(faces[:4])
+
+
+@pytest.fixture
 def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
 
 
-@pytest.fixture
-def subprocess_env() -> dict[str, str]:
-    """The environment for a child ``ganfill`` process (it inherits the session's cache folder)."""
-    env = dict(os.environ)
+def subprocess_env_for(environ) -> dict[str, str]:
+    """``environ`` as a child ``ganfill`` process gets it: one thread, the checkout's sources."""
+    env = dict(environ)
     env["OMP_NUM_THREADS"] = "1"
     env["GANFILL_THREADS"] = "1"
     env["PYTHONPATH"] = os.pathsep.join([str(REPO / "src"), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
     return env
+
+
+@pytest.fixture
+def subprocess_env() -> dict[str, str]:
+    """The environment for a child ``ganfill`` process (it inherits the session's cache folder)."""
+    return subprocess_env_for(os.environ)
 
 
 

@@ -10,10 +10,9 @@ import pytest
 import torch
 from torch import nn
 
-from ganfill.data import load_image, make_mask, mask_to_tensor, to_tensor
+from ganfill.data import load_image, make_mask, mask_to_tensor
 from ganfill.models.context_encoder import (CONTEXT_ENCODER_PRESETS, ChannelwiseFC, ContextEncoder,
                                             ContextEncoderConfig)
-from ganfill.models.gan import Discriminator
 from ganfill.models.io import CheckpointError, config_from_dict, load_tensors
 from ganfill.train.checkpoint import save_checkpoint
 from ganfill.train.seeding import seeded
@@ -23,11 +22,6 @@ from ganfill.weights import export_context_encoder, load_context_encoder
 
 MASKS = np.stack([make_mask("center"), make_mask("free", seed=1), make_mask("half", seed=2),
                   make_mask("box", seed=3)])
-
-
-@pytest.fixture
-def truth(faces) -> torch.Tensor:
-    return to_tensor(faces[:4])
 
 
 @pytest.fixture

@@ -60,11 +60,6 @@ def tiny_config(arch: str = "tiny", **changes) -> RefinerTrainConfig:
 
 
 @pytest.fixture
-def truth(faces) -> torch.Tensor:
-    return to_tensor(faces[:4])
-
-
-@pytest.fixture
 def masks() -> torch.Tensor:
     return mask_to_tensor(MASKS)
 
