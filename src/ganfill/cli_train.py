@@ -166,7 +166,7 @@ def _train_options(kind: str, own):
 
 
 def add_train_commands(sub) -> None:
-    """``train-KIND`` for each of :data:`TRAIN_COMMANDS` (``sub`` makes :class:`CommandParser`\ s),
+    """``train-KIND`` for each of :data:`TRAIN_COMMANDS` (``sub`` makes :class:`CommandParser` objects),
     ``export`` and its ``export-KIND`` aliases."""
     for kind, (help, own) in TRAIN_COMMANDS.items():
         p = sub.add_parser(f"train-{kind}", help=help, options=_train_options(kind, own))
