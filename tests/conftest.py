@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import socket
+import subprocess
 from pathlib import Path
 
 import numpy as np
@@ -104,6 +105,32 @@ def subprocess_env_for(environ) -> dict[str, str]:
     env["GANFILL_THREADS"] = "1"
     env["PYTHONPATH"] = os.pathsep.join([str(REPO / "src"), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
     return env
+
+
+def run_ganfill(*args, cwd=None) -> subprocess.CompletedProcess:
+    """``ganfill ARGS`` run by the console script's entry point in this process, as a child would
+    run it: its exit code (argparse's and sys.exit's included), stdout and stderr, and every warning
+    printed as a fresh process prints it.  Tests of what only a process shows (signals, memory,
+    the installed script) spawn one instead."""
+    import contextlib
+    import io
+    import warnings
+
+    from ganfill.cli import main
+
+    out, err, here = io.StringIO(), io.StringIO(), os.getcwd()
+    try:
+        if cwd is not None:
+            os.chdir(cwd)
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err), warnings.catch_warnings():
+            warnings.simplefilter("always")
+            try:
+                code = main([str(a) for a in args])
+            except SystemExit as stop:
+                code = stop.code if isinstance(stop.code, int) else (0 if stop.code is None else 1)
+    finally:
+        os.chdir(here)
+    return subprocess.CompletedProcess(["ganfill", *map(str, args)], code, out.getvalue(), err.getvalue())
 
 
 @pytest.fixture

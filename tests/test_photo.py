@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 
 import numpy as np
 import pytest
 from PIL import Image
 
+from conftest import run_ganfill
 from ganfill.data import load_image, load_photo
 from ganfill.data.detect import detect_faces
 from ganfill.data.faces import Box, crop_square, face_crop_box
@@ -199,19 +198,14 @@ def test_image_modes_are_written_back_in_their_own_mode(aligned, tmp_path, mode)
 
 # ---------------------------------------------------------------- the CLI
 
-def ganfill(*args, env=None, cwd=None):
-    return subprocess.run([sys.executable, "-m", "ganfill", *map(str, args)], capture_output=True, text=True,
-                          env=env, cwd=cwd, timeout=600)
-
-
-def test_cli_inpaints_a_photo_with_a_painted_mask(aligned, tmp_path, subprocess_env):
+def test_cli_inpaints_a_photo_with_a_painted_mask(aligned, tmp_path):
     photo = aligned / "000002.jpg"
     original = load_image(photo)
     mask = eyes_mask(original.shape[:2])
     Image.fromarray(mask.astype(np.uint8) * 255).save(tmp_path / "mask.png")
     out = tmp_path / "out.png"
-    r = ganfill("inpaint", photo, "--mask", tmp_path / "mask.png", "-o", out, "--candidates", "2",
-                "--device", "cpu", env=subprocess_env)
+    r = run_ganfill("inpaint", photo, "--mask", tmp_path / "mask.png", "-o", out, "--candidates", "2",
+                "--device", "cpu")
     assert r.returncode == 0, r.stderr
     for path in (tmp_path / "out-1.png", tmp_path / "out-2.png"):
         result = load_image(path)
@@ -219,26 +213,26 @@ def test_cli_inpaints_a_photo_with_a_painted_mask(aligned, tmp_path, subprocess_
         assert (result[mask] != original[mask]).any()
 
 
-def test_cli_no_face_and_no_box_is_one_line_and_no_file(tmp_path, subprocess_env):
+def test_cli_no_face_and_no_box_is_one_line_and_no_file(tmp_path):
     rng = np.random.default_rng(1)
     Image.fromarray(rng.integers(0, 256, (200, 300, 3), dtype=np.uint8)).save(tmp_path / "noise.png")
     mask = np.zeros((200, 300), np.uint8)
     mask[80:120, 100:200] = 255
     Image.fromarray(mask).save(tmp_path / "mask.png")
-    r = ganfill("inpaint", tmp_path / "noise.png", "--mask", tmp_path / "mask.png", "-o", tmp_path / "out.png",
-                "--method", "lsgan", env=subprocess_env)
+    r = run_ganfill("inpaint", tmp_path / "noise.png", "--mask", tmp_path / "mask.png", "-o", tmp_path / "out.png",
+                "--method", "lsgan")
     assert r.returncode == 1
     # one line of error (a slow detection on a busy machine may add a progress line before it)
     errors = [line for line in r.stderr.splitlines() if "filling noise.png" not in line]
     assert len(errors) == 1 and "no face" in errors[0] and "--box" in errors[0]
     assert not (tmp_path / "out.png").exists()
-    r = ganfill("inpaint", tmp_path / "noise.png", "--mask", tmp_path / "mask.png", "-o", tmp_path / "out.png",
-                "--method", "lsgan", "--box", "90,40,120,120", env=subprocess_env)
+    r = run_ganfill("inpaint", tmp_path / "noise.png", "--mask", tmp_path / "mask.png", "-o", tmp_path / "out.png",
+                "--method", "lsgan", "--box", "90,40,120,120")
     assert r.returncode == 0, r.stderr
     assert (tmp_path / "out.png").exists()
 
 
-def test_cli_batch_matches_masks_by_stem_and_goes_on_after_a_failure(aligned, tmp_path, subprocess_env):
+def test_cli_batch_matches_masks_by_stem_and_goes_on_after_a_failure(aligned, tmp_path):
     images, masks, out = tmp_path / "images", tmp_path / "masks", tmp_path / "out"
     images.mkdir()
     masks.mkdir()
@@ -247,13 +241,12 @@ def test_cli_batch_matches_masks_by_stem_and_goes_on_after_a_failure(aligned, tm
         Image.fromarray(eyes_mask((256, 256)).astype(np.uint8) * 255).save(masks / f"{name}.png")
     (images / "broken.png").write_bytes(b"not a png at all")
     Image.fromarray(eyes_mask((256, 256)).astype(np.uint8) * 255).save(masks / "broken.png")
-    r = ganfill("inpaint", images, "--mask-dir", masks, "-o", out, "--method", "telea", "--no-progress",
-                env=subprocess_env)
+    r = run_ganfill("inpaint", images, "--mask-dir", masks, "-o", out, "--method", "telea", "--no-progress")
     assert r.returncode == 1
     assert "inpainted 3 of 4 images" in r.stdout
     assert "broken.png" in r.stderr and "Traceback" not in r.stderr
     assert sorted(p.name for p in out.iterdir()) == ["000001.png", "000002.png", "000003.png"]
     # One mask for every image.
-    r = ganfill("inpaint", images, "--mask", masks / "000001.png", "-o", tmp_path / "out2", "--method", "telea",
-                "--no-progress", env=subprocess_env)
+    r = run_ganfill("inpaint", images, "--mask", masks / "000001.png", "-o", tmp_path / "out2", "--method", "telea",
+                "--no-progress")
     assert "inpainted 3 of 4 images" in r.stdout

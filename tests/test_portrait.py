@@ -5,8 +5,6 @@ CLI, the API and in Python."""
 from __future__ import annotations
 
 import io
-import subprocess
-import sys
 
 import numpy as np
 import pytest
@@ -14,6 +12,7 @@ from fastapi.testclient import TestClient
 from PIL import Image
 from skimage import data as samples
 
+from conftest import run_ganfill
 from ganfill.data import load_image
 from ganfill.methods import DEFAULT_METHOD, get_method
 from ganfill.metrics import psnr
@@ -47,11 +46,6 @@ def telea(image: np.ndarray, mask: np.ndarray) -> np.ndarray:
 def general(image: np.ndarray, mask: np.ndarray) -> np.ndarray:
     """What the default fills the parts of a hole on no face with."""
     return get_method("navier-stokes")(image, mask)
-
-
-def ganfill(*args, env=None):
-    return subprocess.run([sys.executable, "-m", "ganfill", *map(str, args)], capture_output=True, text=True,
-                          env=env, timeout=600)
 
 
 def png(array: np.ndarray) -> bytes:
@@ -112,47 +106,48 @@ def test_an_inverted_mask_warns(faces):
 
 
 @pytest.mark.slow
-def test_cli_no_face_warns_and_exits_0_and_require_face_is_the_error_in_flags(tmp_path, subprocess_env):
+def test_cli_no_face_warns_and_exits_0_and_require_face_is_the_error_in_flags(tmp_path):
     Image.fromarray(samples.coffee()).save(tmp_path / "coffee.png")
     mask = np.zeros((400, 600), np.uint8)
     mask[300:340, 40:160] = 255
     Image.fromarray(mask).save(tmp_path / "mask.png")
-    r = ganfill("inpaint", tmp_path / "coffee.png", "--mask", tmp_path / "mask.png", "-o", tmp_path / "out.png",
-                env=subprocess_env)
+    r = run_ganfill("inpaint", tmp_path / "coffee.png", "--mask", tmp_path / "mask.png", "-o", tmp_path / "out.png")
     assert r.returncode == 0, r.stderr
     assert "no face found" in r.stderr and "warning" in r.stderr
     out = load_image(tmp_path / "out.png")
     assert np.array_equal(out, general(samples.coffee(), mask > 0))
-    r = ganfill("inpaint", tmp_path / "coffee.png", "--mask", tmp_path / "mask.png", "-o", tmp_path / "req.png",
-                "--require-face", env=subprocess_env)
+    r = run_ganfill("inpaint", tmp_path / "coffee.png", "--mask", tmp_path / "mask.png", "-o", tmp_path / "req.png",
+                "--require-face")
     assert r.returncode == 1 and len([line for line in r.stderr.splitlines() if "filling " not in line]) == 1
     assert "no face found" in r.stderr and "--box X,Y,W,H" in r.stderr and "--require-face" in r.stderr
     assert not (tmp_path / "req.png").exists()
 
 
 @pytest.mark.slow
-def test_cli_warns_about_an_inverted_mask_and_a_grey_stroke(faces, tmp_path, subprocess_env):
+def test_cli_warns_about_an_inverted_mask_and_a_grey_stroke(faces, tmp_path):
     Image.fromarray(faces[0]).save(tmp_path / "face.png")
     inverted = np.where(eyes((256, 256)), 0, 255).astype(np.uint8)
     Image.fromarray(inverted).save(tmp_path / "inverted.png")
-    r = ganfill("inpaint", tmp_path / "face.png", "--mask", tmp_path / "inverted.png", "-o", tmp_path / "a.png",
-                "--method", "telea", env=subprocess_env)
+    r = run_ganfill("inpaint", tmp_path / "face.png", "--mask", tmp_path / "inverted.png", "-o", tmp_path / "a.png",
+                "--method", "telea")
     assert r.returncode == 0 and "inverted" in r.stderr and f"{(inverted > 127).mean():.0%}" in r.stderr
     grey = np.where(eyes((256, 256)), 100, 0).astype(np.uint8)       # painted, but at grey 100
     Image.fromarray(grey).save(tmp_path / "grey.png")
-    r = ganfill("inpaint", tmp_path / "face.png", "--mask", tmp_path / "grey.png", "-o", tmp_path / "b.png",
-                "--method", "telea", env=subprocess_env)
+    r = run_ganfill("inpaint", tmp_path / "face.png", "--mask", tmp_path / "grey.png", "-o", tmp_path / "b.png",
+                "--method", "telea")
     assert r.returncode == 0 and "grey 100" in r.stderr and "brighter than 127" in r.stderr
 
 
 @pytest.mark.slow
 def test_api_warns_and_words_require_face_in_form_fields(faces):
-    client = TestClient(create_app(ServerConfig(method="telea")))
+    # One server with the default method; the mask warnings are asked of telea (they come before
+    # any method runs).
+    portrait = TestClient(create_app(ServerConfig(method="portrait")))
     face = faces[0]
 
     def post(mask, **form):
-        return client.post("/api/inpaint", files={"image": ("i.png", png(face)), "mask": ("m.png", png(mask))},
-                           data={"format": "json", **form})
+        return portrait.post("/api/inpaint", files={"image": ("i.png", png(face)), "mask": ("m.png", png(mask))},
+                             data={"format": "json", "method": "telea", **form})
 
     r = post(np.where(eyes((256, 256)), 0, 255).astype(np.uint8))
     assert r.status_code == 200 and any("inverted" in w for w in r.json()["warnings"])
@@ -162,7 +157,6 @@ def test_api_warns_and_words_require_face_in_form_fields(faces):
     coffee = samples.coffee()
     hole = np.zeros(coffee.shape[:2], np.uint8)
     hole[300:340, 40:160] = 255
-    portrait = TestClient(create_app(ServerConfig(method="portrait")))
 
     def post_coffee(**form):
         return portrait.post("/api/inpaint", files={"image": ("c.png", png(coffee)), "mask": ("m.png", png(hole))},
