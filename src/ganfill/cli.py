@@ -175,10 +175,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--box", default=None, metavar="X,Y,W,H", help="the face's box, instead of detecting it")
     p.add_argument("--crop", default="face", choices=["face", "hole"],
                    help="the square the model sees: around each detected face (default; the default method "
-                        "fills the hole off the faces with navier-stokes), or around the hole")
+                        "fills the hole off the faces with the classical method), or around the hole")
     p.add_argument("--require-face", action="store_true",
                    help="a photo with no face found is an error (default: the default method fills it with "
-                        "navier-stokes and warns)")
+                        "the classical method and warns)")
     p.add_argument("--iterations", type=int, default=None, help="latent-search iterations (lsgan methods)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])

@@ -27,7 +27,7 @@ def _cascade(name: str):
         path = cv2.data.haarcascades + name
         cascade = cv2.CascadeClassifier(path)
         if cascade.empty():
-            raise RuntimeError(f"OpenCV's face cascade is missing ({path}); reinstall opencv-python-headless<5")
+            raise RuntimeError(f"OpenCV's face cascade is missing ({path}); reinstall opencv-contrib-python-headless<5")
         cascades[name] = cascade
     return cascades[name]
 

@@ -31,6 +31,11 @@ CATALOG: dict[str, MethodInfo] = {
     "mean": MethodInfo("ganfill.baselines.classical:MeanFill", "the mean colour of the known pixels"),
     "telea": MethodInfo("ganfill.baselines.classical:Telea", "OpenCV's Telea fast marching"),
     "navier-stokes": MethodInfo("ganfill.baselines.classical:NavierStokes", "OpenCV's Navier-Stokes"),
+    # FSR's time grows steeply with the hole: 90 s for a 500-px square
+    "fsr": MethodInfo("ganfill.baselines.classical:FSR", "OpenCV's frequency-selective reconstruction (fast)",
+                      speed="medium", bounded_cost=False),
+    "classical": MethodInfo("ganfill.baselines.classical:Classical",
+                            "each part of the hole by FSR if small (at most 2,048 px), else Navier-Stokes"),
     # a sparse solve over the hole: 33 s and 3 GB for a 700 x 700 hole in a 1,024-px photo
     "biharmonic": MethodInfo("ganfill.baselines.classical:Biharmonic", "scikit-image's biharmonic inpainting",
                              speed="medium", bounded_cost=False),
@@ -56,7 +61,7 @@ CATALOG: dict[str, MethodInfo] = {
     # the default: a fill needs no face, and a hole off the face never goes through the face model
     "portrait": MethodInfo("ganfill.inpaint.portrait:PortraitMethod",
                            "each part of the hole by what suits it: the parts on a face by lsgan+ae-wild in "
-                           "that face's crop, the rest (and a photo with no face) by OpenCV's Navier-Stokes",
+                           "that face's crop, the rest (and a photo with no face) by `classical` (FSR or Navier-Stokes)",
                            fixed_size=WILD_SIZE, gives_candidates=True),
     "context-encoder": MethodInfo("ganfill.baselines.context_encoder:ContextEncoderMethod",
                                   "Context Encoder (Pathak et al. 2016), one forward pass", fixed_size=MODEL_SIZE),

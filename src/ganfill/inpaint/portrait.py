@@ -13,8 +13,8 @@ from .refine import WildRefineMethod
 
 
 class PortraitMethod(WildRefineMethod):
-    """``lsgan+ae-wild`` on the faces, OpenCV's Navier-Stokes off them (docs/results.md,
-    "Portraits": Navier-Stokes 0.47 dB above Telea on holes off the face)."""
+    """``lsgan+ae-wild`` on the faces, ``classical`` off them: OpenCV's FSR on small parts of the
+    hole, Navier-Stokes on large ones (docs/results.md, "Portraits")."""
 
     name = "portrait"
 
@@ -24,7 +24,7 @@ class PortraitMethod(WildRefineMethod):
                  lr: float | None = None, gan_weights=None, encoder_weights=None, refiner_weights=None,
                  flip: bool | None = None):
         super().__init__(device, iterations, lam, lr, gan_weights, encoder_weights, refiner_weights, flip)
-        from ..baselines.classical import NavierStokes
+        from ..baselines.classical import Classical
 
         #: the method for the parts of the hole on no face; any size, one answer
-        self.general = NavierStokes()
+        self.general = Classical()

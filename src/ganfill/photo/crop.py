@@ -30,7 +30,7 @@ class NoFaceError(ValueError):
     """No face was found where the crop needs one.  ``routed``: the method fills photos without a
     face too (the caller asked for one); :meth:`worded` says what to do in an interface's terms."""
 
-    def __init__(self, routed: bool = False, general: str = "navier-stokes", where: str = ""):
+    def __init__(self, routed: bool = False, general: str = "classical", where: str = ""):
         self.routed, self.general, self.where = routed, general, where
         super().__init__(self.worded("python"))
 

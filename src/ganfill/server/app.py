@@ -199,7 +199,7 @@ def create_app(config: ServerConfig | None = None) -> FastAPI:
                       crop: str = Form("face", description="face or hole"),
                       require_face: str = Form("false", description="true: a photo with no face found is "
                                                "an error (default: the default method fills it with "
-                                               "navier-stokes and warns)"),
+                                               "the classical method and warns)"),
                       format: str = Form("png", description="png: the best result as a PNG; json: all K "
                                                             "as data URLs")):
         """Fill the hole of ``image`` where ``mask`` is white.  Returns a PNG (or JSON with K PNGs)."""
