@@ -83,34 +83,54 @@ class FSR(InpaintMethod):
 
 
 class Classical(InpaintMethod):
-    """Each connected part of the hole by the classical method that suits its size: FSR on parts
-    of at most FSR_MAX_PART pixels (at most FSR_MAX_PARTS of them, so the time stays bounded),
-    Navier-Stokes on the rest (docs/results.md, "Portraits": measured per part on validation
-    faces, FSR's error is lower up to about 2,000 px and Navier-Stokes' above)."""
+    """Each connected part of the hole by the classical method that suits it: FSR on a small part
+    (at most FSR_MAX_PART pixels) in textured surroundings (the Laplacian's spread in a ring around
+    it at least FSR_MIN_TEXTURE), Navier-Stokes on the rest; at most FSR_MAX_PARTS parts go to FSR,
+    so the time stays bounded (docs/photos.md: measured per part on validation faces)."""
 
     name = "classical"
-    context = FSR.context
+    context = 48          # FSR's
 
     def inpaint_one(self, image: np.ndarray, mask: np.ndarray) -> np.ndarray:
         out = image.copy()
         count, labels, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
-        small = [j for j in range(1, count) if stats[j, cv2.CC_STAT_AREA] <= FSR_MAX_PART][:FSR_MAX_PARTS]
         h, w = mask.shape
-        c = FSR.context
-        for j in small:
-            x, y, bw, bh = stats[j, :4]
+        c = self.context
+        to_fsr = []
+        for j in range(1, count):
+            if len(to_fsr) == FSR_MAX_PARTS:
+                break
+            x, y, bw, bh, area = stats[j]
+            if area > FSR_MAX_PART:
+                continue
             window = slice(max(y - c, 0), min(y + bh + c, h)), slice(max(x - c, 0), min(x + bw + c, w))
-            # every part of the hole in the window is unknown to FSR; only this part is kept
             part = labels[window] == j
+            if texture_around(image[window], part, mask[window]) < FSR_MIN_TEXTURE:
+                continue
+            # every part of the hole in the window is unknown to FSR; only this part is kept
             out[window][part] = fsr(image[window], mask[window])[part]
-        rest = mask & ~np.isin(labels, small)
+            to_fsr.append(j)
+        rest = mask & ~np.isin(labels, to_fsr)
         if rest.any():
             out = cv2.inpaint(out, rest.astype(np.uint8) * 255, 3.0, cv2.INPAINT_NS)
         return out
 
 
-#: the largest part of a hole (pixels) that ``classical`` gives to FSR, and how many parts at most
+def texture_around(image: np.ndarray, part: np.ndarray, hole: np.ndarray) -> float:
+    """The spread (standard deviation) of the grey Laplacian over the known pixels within 7 px of
+    ``part``: about 1 on a plain wall or sky, 5 and more in hair, foliage or fabric."""
+    ring = cv2.dilate(part.astype(np.uint8), np.ones((15, 15), np.uint8)).astype(bool) & ~hole
+    if not ring.any():
+        return 0.0
+    grey = cv2.cvtColor(np.ascontiguousarray(image), cv2.COLOR_RGB2GRAY)
+    return float(cv2.Laplacian(grey, cv2.CV_64F)[ring].std())
+
+
+#: ``classical``'s choice, measured per part on validation faces (docs/photos.md): FSR's error is
+#: the lower on parts up to about 2,000 px in textured surroundings, Navier-Stokes' on smooth
+#: surroundings and on larger parts (where FSR's time also grows steeply)
 FSR_MAX_PART = 2048
+FSR_MIN_TEXTURE = 3.0
 FSR_MAX_PARTS = 64
 
 

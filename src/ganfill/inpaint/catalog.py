@@ -35,7 +35,7 @@ CATALOG: dict[str, MethodInfo] = {
     "fsr": MethodInfo("ganfill.baselines.classical:FSR", "OpenCV's frequency-selective reconstruction (fast)",
                       speed="medium", bounded_cost=False),
     "classical": MethodInfo("ganfill.baselines.classical:Classical",
-                            "each part of the hole by FSR if small (at most 2,048 px), else Navier-Stokes"),
+                            "each part of the hole by FSR if small and in texture, else by Navier-Stokes"),
     # a sparse solve over the hole: 33 s and 3 GB for a 700 x 700 hole in a 1,024-px photo
     "biharmonic": MethodInfo("ganfill.baselines.classical:Biharmonic", "scikit-image's biharmonic inpainting",
                              speed="medium", bounded_cost=False),
