@@ -189,22 +189,26 @@ def test_fsr_fills_a_hole_at_a_partial_block_edge_like_its_surroundings(wild_dir
     assert np.abs(out[hole].astype(int) - face[hole]).mean() < 5
 
 
-def test_classical_gives_small_parts_to_fsr_and_large_ones_to_navier_stokes(wild_dir):
-    from ganfill.baselines.classical import FSR_MAX_PART, Classical, NavierStokes, fsr
+def test_classical_gives_small_textured_parts_to_fsr_and_the_rest_to_navier_stokes(wild_dir):
+    from ganfill.baselines.classical import (FSR_MAX_PART, FSR_MIN_TEXTURE, Classical, NavierStokes, fsr,
+                                             texture_around)
     from ganfill.data import load_image
 
-    face = load_image(wild_dir / "22712.jpg")
-    hole = np.zeros(face.shape[:2], bool)
-    hole[20:40, 20:50] = True                    # 600 px: FSR
-    hole[120:200, 120:200] = True                # 6,400 px: Navier-Stokes
+    face = load_image(wild_dir / "22712.jpg").copy()
+    face[0:100, 0:100] = np.random.default_rng(0).integers(0, 256, (100, 100, 3))   # texture
+    face[0:100, 150:250] = (90, 120, 60)                                            # a plain wall
+    textured, plain, big = (np.zeros(face.shape[:2], bool) for _ in range(3))
+    textured[30:50, 30:60] = True                  # 600 px in texture: FSR
+    plain[30:50, 180:210] = True                   # 600 px on the wall: Navier-Stokes
+    big[140:220, 120:200] = True                   # 6,400 px: Navier-Stokes
+    hole = textured | plain | big
     assert 600 <= FSR_MAX_PART < 6400
+    assert texture_around(face, textured, hole) >= FSR_MIN_TEXTURE > texture_around(face, plain, hole)
     out = Classical()(face, hole)
     assert np.array_equal(out[~hole], face[~hole])
-    small = np.zeros_like(hole)
-    small[20:40, 20:50] = True
-    window = slice(0, 40 + 48), slice(0, 50 + 48)
-    assert np.array_equal(out[small], fsr(face[window], hole[window])[small[window]])
-    big = hole & ~small
+    window = slice(0, 50 + 48), slice(0, 60 + 48)
+    assert np.array_equal(out[textured], fsr(face[window], hole[window])[textured[window]])
     filled = face.copy()
-    filled[small] = out[small]
-    assert np.array_equal(out[big], NavierStokes()(filled, big)[big])
+    filled[textured] = out[textured]
+    rest = plain | big
+    assert np.array_equal(out[rest], NavierStokes()(filled, rest)[rest])
