@@ -246,15 +246,15 @@ def test_boxes_and_wide_photos_cost_a_few_times_the_photo(aligned, tmp_path, sub
     hole = np.zeros((4000, 16000), np.uint8)
     hole[2000:2040, 15700:15800] = 255
     wide[hole > 0] = 255                                   # the hole painted white: the fill must replace it
-    Image.fromarray(wide).save(tmp_path / "wide.png", compress_level=1)
+    Image.fromarray(wide).save(tmp_path / "wide.bmp")
     Image.fromarray(hole).save(tmp_path / "wide-mask.png", compress_level=1)
     del wide, hole
-    r, peak = _cli_peak(tmp_path, subprocess_env, "inpaint", tmp_path / "wide.png", "--mask",
+    r, peak = _cli_peak(tmp_path, subprocess_env, "inpaint", tmp_path / "wide.bmp", "--mask",
                         tmp_path / "wide-mask.png", "-o", tmp_path / "wide-out.png", "--method", "lsgan",
                         "--box", "100,100,512,512")
     assert r.returncode == 0, r.stderr
     assert peak < 1500, f"{peak} MB"
-    out, before = np.asarray(Image.open(tmp_path / "wide-out.png")), np.asarray(Image.open(tmp_path / "wide.png"))
+    out, before = np.asarray(Image.open(tmp_path / "wide-out.png")), np.asarray(Image.open(tmp_path / "wide.bmp"))
     changed = (out != before).any(axis=2)
     assert changed[2000:2040, 15700:15800].all()          # the whole hole is filled ...
     assert changed.sum() == 40 * 100                      # ... and nothing else changed
