@@ -226,6 +226,7 @@ def _cli_peak(tmp_path, env, *args) -> tuple[subprocess.CompletedProcess, int]:
     return r, int(report.read_text())
 
 
+@pytest.mark.slow
 def test_boxes_and_wide_photos_cost_a_few_times_the_photo(aligned, tmp_path, subprocess_env):
     small = tmp_path / "small.png"
     Image.fromarray(np.full((512, 512, 3), 90, np.uint8)).save(small)
