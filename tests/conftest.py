@@ -19,15 +19,6 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 torch.set_num_threads(1)
 
 
-def pytest_collection_modifyitems(config, items):
-    """The files with the most slow tests first: pytest-xdist hands out whole files in this order,
-    so the long ones start early and the workers finish together (a file's own order is kept)."""
-    import collections
-
-    slow = collections.Counter(item.path for item in items if item.get_closest_marker("slow"))
-    items.sort(key=lambda item: -slow[item.path])
-
-
 @pytest.fixture(scope="session", autouse=True)
 def tmp_cache(tmp_path_factory) -> Path:
     """Point ``GANFILL_CACHE`` at a fresh folder so no test reads or writes ``~/.cache``."""
