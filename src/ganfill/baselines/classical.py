@@ -1,6 +1,7 @@
 """The classical baselines people use today: mean colour, OpenCV's Telea, Navier-Stokes and
 frequency-selective reconstruction (FSR, opencv-contrib's xphoto), scikit-image's biharmonic
-inpainting, and ``classical``: FSR or Navier-Stokes for each part of a hole, by its size."""
+inpainting, and ``classical``: FSR or Navier-Stokes for each part of a hole, by its size and the
+texture around it."""
 
 from __future__ import annotations
 
@@ -89,7 +90,7 @@ class Classical(InpaintMethod):
     so the time stays bounded (docs/photos.md: measured per part on validation faces)."""
 
     name = "classical"
-    context = 48          # FSR's
+    context = FSR.context
 
     def inpaint_one(self, image: np.ndarray, mask: np.ndarray) -> np.ndarray:
         out = image.copy()
@@ -111,15 +112,16 @@ class Classical(InpaintMethod):
             out[window][part] = fsr(image[window], mask[window])[part]
             to_fsr.append(j)
         rest = mask & ~np.isin(labels, to_fsr)
-        if rest.any():
-            out = cv2.inpaint(out, rest.astype(np.uint8) * 255, 3.0, cv2.INPAINT_NS)
-        return out
+        return NavierStokes().inpaint_one(out, rest) if rest.any() else out
 
 
 def texture_around(image: np.ndarray, part: np.ndarray, hole: np.ndarray) -> float:
     """The spread (standard deviation) of the grey Laplacian over the known pixels within 7 px of
-    ``part``: about 1 on a plain wall or sky, 5 and more in hair, foliage or fabric."""
-    ring = cv2.dilate(part.astype(np.uint8), np.ones((15, 15), np.uint8)).astype(bool) & ~hole
+    ``part``, leaving out those next to the hole (their 3 x 3 Laplacian would read the hole's own
+    pixels, whatever paint is there): about 1 on a plain wall or sky, 5 and more in hair, foliage
+    or fabric."""
+    near_hole = cv2.dilate(hole.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
+    ring = cv2.dilate(part.astype(np.uint8), np.ones((15, 15), np.uint8)).astype(bool) & ~near_hole
     if not ring.any():
         return 0.0
     grey = cv2.cvtColor(np.ascontiguousarray(image), cv2.COLOR_RGB2GRAY)

@@ -40,9 +40,8 @@ def detect_faces(image: np.ndarray) -> list[Box]:
     the frame is found once it has a margin), then HOG on the photo turned by TILTS degrees
     either way, then dlib's CNN detector (slower, paid only by the photos HOG misses), and last
     the Haar cascades (without dlib, the cascades alone).  The order is the boxes' quality: on
-    turned faces that fill the frame, the cascades' boxes are often an eye or a cheek, and a crop
-    framed on them loses about 2 dB on a centre hole where the CNN's box loses nothing
-    (docs/results.md, "Portraits")."""
+    turned faces that fill the frame, the cascades' boxes are often an eye or a cheek, where the
+    CNN's box frames the face (docs/photos.md)."""
     return _hog_faces(image) or _hog_faces(image, tilts=TILTS) or _cnn_faces(image) or _haar_faces(image)
 
 

@@ -14,7 +14,7 @@ from .refine import WildRefineMethod
 
 class PortraitMethod(WildRefineMethod):
     """``lsgan+ae-wild`` on the faces, ``classical`` off them: OpenCV's FSR on small parts of the
-    hole, Navier-Stokes on large ones (docs/results.md, "Portraits")."""
+    hole in texture, Navier-Stokes on the rest (docs/results.md, "Portraits")."""
 
     name = "portrait"
 
