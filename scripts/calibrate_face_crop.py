@@ -8,6 +8,12 @@ best (scale, shift) is the box's crop; dividing by FACE_SCALE gives HOG_TO_HAAR 
 
     python scripts/calibrate_face_crop.py --n 300
     python scripts/calibrate_face_crop.py --n 300 --detector cnn
+
+With --landmarks, the weights of ``detect.landmark_crop`` instead: on N faces spread over
+celeba-wild/train outside the validation split (128 px scaled to 256, bicubic), the first face each
+detector step finds, its 68 landmarks, and least squares from them to the crop (the whole photo):
+
+    python scripts/calibrate_face_crop.py --landmarks --n 1500
 """
 import argparse
 
@@ -23,7 +29,41 @@ p.add_argument("--n", type=int, default=300)
 p.add_argument("--scales", default="0.75,0.8,0.85,0.9,0.95,1.0,1.05,1.1")
 p.add_argument("--shifts", default="-0.1,-0.05,0,0.05")
 p.add_argument("--detector", default="hog", choices=["hog", "cnn"])
+p.add_argument("--landmarks", action="store_true", help="fit the landmark crop's weights instead")
 args = p.parse_args()
+
+
+def fit_landmarks(n: int) -> None:
+    from PIL import Image
+
+    from ganfill.data import WILD_VALIDATION
+    from ganfill.data.detect import TILTS, landmarks
+
+    folder = default_data_root() / "celeba-wild" / "train"
+    centre_rows, centre_targets, side_rows = [], [], []
+    for i in range(0, WILD_VALIDATION[0], WILD_VALIDATION[0] // n)[:n]:
+        img = np.asarray(Image.open(folder / f"{i:05d}.jpg").convert("RGB").resize((256, 256), Image.BICUBIC))
+        found = _hog_faces(img, raw=True) or _hog_faces(img, raw=True, tilts=TILTS) or _cnn_faces(img, raw=True)
+        if not found:
+            continue
+        pts = landmarks(img, found[0])
+        eyes = (pts[36:42].mean(0) + pts[42:48].mean(0)) / 2
+        mouth, brows = pts[48:60].mean(0), pts[17:27].mean(0)
+        offsets = np.stack([mouth, pts[8], pts[30], brows, pts[0], pts[16], pts.mean(0)]) - eyes   # (7, 2)
+        centre_rows += [offsets[:, 0], offsets[:, 1]]           # one weight per point, both axes
+        centre_targets += list(128 - eyes)
+        side_rows.append([np.hypot(*(mouth - eyes)), np.hypot(*(pts[36:42].mean(0) - pts[42:48].mean(0))),
+                          np.hypot(*(pts[8] - brows)), np.hypot(*(pts[0] - pts[16]))])
+    centre = np.linalg.lstsq(np.array(centre_rows), np.array(centre_targets), rcond=None)[0]
+    side = np.linalg.lstsq(np.array(side_rows), np.full(len(side_rows), 256.0), rcond=None)[0]
+    print(f"{len(side_rows)} of {n} faces found")
+    print(f"LANDMARK_CENTRE = ({', '.join(f'{w:.3f}' for w in centre)})")
+    print(f"LANDMARK_SIDE = ({', '.join(f'{w:.3f}' for w in side)})")
+
+
+if args.landmarks:
+    fit_landmarks(args.n)
+    raise SystemExit
 detect = _hog_faces if args.detector == "hog" else _cnn_faces
 name = args.detector.upper()
 scales = [float(s) for s in args.scales.split(",")]

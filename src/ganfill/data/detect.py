@@ -1,6 +1,7 @@
 """Finding the faces of a photo: dlib's HOG detector on the padded photo, HOG on the photo turned,
-dlib's CNN detector and OpenCV's Haar cascades, in turn (docs/photos.md: rates, times and the
-calibration of each box to the Haar framing that :data:`~ganfill.data.faces.FACE_SCALE` crops)."""
+dlib's CNN detector and OpenCV's Haar cascades, in turn, and dlib's face landmarks to frame them
+(docs/photos.md: rates, times and the calibration of each box to the Haar framing that
+:data:`~ganfill.data.faces.FACE_SCALE` crops)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import threading
 
 import numpy as np
 
-from .faces import FACE_SCALE, Box, _border
+from .faces import FACE_SCALE, WILD_FRAMING, Box, _border
 
 #: tried in turn until one finds a face: (cascade file, minNeighbors).  On 300 aligned CelebA
 #: photos the first finds faces in 273, the three together in 287 (docs/photos.md).
@@ -41,7 +42,8 @@ def detect_faces(image: np.ndarray) -> list[Box]:
     either way, then dlib's CNN detector (slower, paid only by the photos HOG misses), and last
     the Haar cascades (without dlib, the cascades alone).  The order is the boxes' quality: on
     turned faces that fill the frame, the cascades' boxes are often an eye or a cheek, where the
-    CNN's box frames the face (docs/photos.md)."""
+    CNN's box frames the face (docs/photos.md).  A dlib box is centred by the face's 68 landmarks
+    (:func:`landmark_crop`): the boxes come in steps of the detectors' windows."""
     return _hog_faces(image) or _hog_faces(image, tilts=TILTS) or _cnn_faces(image) or _haar_faces(image)
 
 
@@ -90,6 +92,53 @@ CNN_MIN_SIDE = 200
 CNN_MAX_SIDE = 400
 
 
+#: The crop around a face found from its 68 dlib landmarks (continuous, where the detectors' boxes
+#: come in 20 % steps of their scale pyramid and in steps of 8 of its pixels): the centre is the
+#: eyes' midpoint plus these weights times each point's offset from it (the mouth, chin, nose tip,
+#: brows, the jaw's two ends, the mean of all 68); the side is these weights times the distances
+#: eyes-mouth, eye-eye, brows-chin and jaw end to jaw end.  Fitted by least squares to the
+#: 128-px model's training crops, 1,500 faces spread over celeba-wild/train outside the validation
+#: split (scripts/calibrate_face_crop.py --landmarks 1500; docs/photos.md).
+LANDMARK_CENTRE = (0.584, 0.037, 0.132, 0.208, 0.015, 0.021, -0.373)
+LANDMARK_SIDE = (1.147, 0.462, 0.468, 0.134)
+#: a HOG box's side is replaced by the landmarks' when the two disagree by more than this (a box a
+#: pyramid step too small or large); the CNN's side is kept, its landmarks (turned faces) are
+#: less sure than its box (validation faces; docs/photos.md)
+LANDMARK_TRUST = 0.10
+
+
+def landmark_crop(points: np.ndarray) -> tuple[float, float, float]:
+    """The 128-px model's crop (centre x, centre y, side) from 68 landmarks ``(68, 2)`` in pixels."""
+    eyes = (points[36:42].mean(0) + points[42:48].mean(0)) / 2
+    mouth, brows = points[48:60].mean(0), points[17:27].mean(0)
+    offsets = np.stack([mouth, points[8], points[30], brows, points[0], points[16], points.mean(0)]) - eyes
+    cx, cy = eyes + np.asarray(LANDMARK_CENTRE) @ offsets
+    gap = lambda a, b: float(np.hypot(*(a - b)))  # noqa: E731
+    distances = (gap(mouth, eyes), gap(points[36:42].mean(0), points[42:48].mean(0)), gap(points[8], brows),
+                 gap(points[0], points[16]))
+    return float(cx), float(cy), float(np.dot(LANDMARK_SIDE, distances))
+
+
+def landmarks(image: np.ndarray, box: Box) -> np.ndarray | None:
+    """dlib's 68 face landmarks ``(68, 2)`` in the face of detector box ``box`` (dlib's own framing),
+    or None without dlib's shape predictor."""
+    predictor = _loaded.__dict__.get("landmarks", False)
+    if predictor is False:
+        try:
+            import dlib
+
+            predictor = dlib.shape_predictor(str(model_file("shape_predictor_68_face_landmarks.dat")))
+        except ImportError:
+            predictor = None
+        _loaded.__dict__["landmarks"] = predictor
+    if predictor is None:
+        return None
+    import dlib
+
+    shape = predictor(np.ascontiguousarray(image), dlib.rectangle(box.x, box.y, box.x + box.w - 1, box.y + box.h - 1))
+    return np.array([(p.x, p.y) for p in shape.parts()], np.float64)
+
+
 def model_file(name: str):
     """The path of a data file of the face-recognition-models package (dlib's networks), found
     without importing the package (its __init__ needs pkg_resources); ImportError if missing."""
@@ -133,8 +182,9 @@ def _cnn_faces(image: np.ndarray, raw: bool = False) -> list[Box]:
     scale = min(max(1.0, CNN_MIN_SIDE / min(h, w)), CNN_MAX_SIDE / max(h, w))
     small = image if scale == 1.0 else cv2.resize(image, (max(1, round(w * scale)), max(1, round(h * scale))),
                                                   interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
-    boxes = [_from_detector(found.rect, None, scale, 0, raw, CNN_TO_HAAR, CNN_SHIFT)
-             for found in detector(np.ascontiguousarray(small), 0)]
+    boxes = [_from_detector(found.rect, None, scale, 0) for found in detector(np.ascontiguousarray(small), 0)]
+    if not raw:
+        boxes = [_framed(image, b, CNN_TO_HAAR, CNN_SHIFT, landmark_side=False) for b in boxes]
     return sorted(boxes, key=lambda b: b.w * b.h, reverse=True)
 
 
@@ -165,23 +215,38 @@ def _hog_faces(image: np.ndarray, raw: bool = False, tilts: tuple[float, ...] = 
             back = cv2.invertAffineTransform(turn)
         else:
             found = detector(padded, 0)
-        boxes = [_from_detector(r, None if turn is None else back, scale, p, raw, HOG_TO_HAAR, HOG_SHIFT)
-                 for r in found]
+        boxes = [_from_detector(r, None if turn is None else back, scale, p) for r in found]
         if boxes:
             break
+    if not raw:
+        boxes = [_framed(image, b, HOG_TO_HAAR, HOG_SHIFT, landmark_side=True) for b in boxes]
     return sorted(boxes, key=lambda b: b.w * b.h, reverse=True)
 
 
-def _from_detector(r, back: np.ndarray | None, scale: float, pad: int, raw: bool, to_haar: float, shift: float
-                   ) -> Box:
+def _from_detector(r, back: np.ndarray | None, scale: float, pad: int) -> Box:
     """A dlib rectangle found in the scaled photo padded by ``pad`` (and turned: ``back`` undoes
-    it) -> a box in photo pixels, in the Haar framing (``to_haar``, ``shift``) unless ``raw``."""
+    it) -> the detector's own box in photo pixels."""
     side = (r.right() - r.left() + 1) / scale
     x, y = (r.left() + r.right() + 1) / 2, (r.top() + r.bottom() + 1) / 2
     if back is not None:
         x, y = back @ np.array([x, y, 1.0])
-    cx, cy = (x - pad) / scale, (y - pad) / scale
-    if not raw:
-        cy, side = cy + shift * side, side * to_haar
-    side_px = max(1, int(round(side)))
-    return Box(int(round(cx - side / 2)), int(round(cy - side / 2)), side_px, side_px)
+    return _square((x - pad) / scale, (y - pad) / scale, side)
+
+
+def _framed(image: np.ndarray, box: Box, to_haar: float, shift: float, landmark_side: bool) -> Box:
+    """A detector's ``box`` in the Haar framing: its side times ``to_haar``, its centre ``shift`` of
+    its side lower; then centred where the face's landmarks put the crop, and, if
+    ``landmark_side``, sized by them where the box's side is more than LANDMARK_TRUST off theirs."""
+    cx, cy, side = box.x + box.w / 2, box.y + box.h / 2 + shift * box.w, box.w * to_haar
+    points = landmarks(image, box)
+    if points is not None:
+        cx, cy, crop_side = landmark_crop(points)
+        found = crop_side / (FACE_SCALE * WILD_FRAMING)     # the landmarks' side in the Haar framing
+        if landmark_side and found > 0 and abs(np.log(found / side)) > np.log1p(LANDMARK_TRUST):
+            side = found
+    return _square(cx, cy, side)
+
+
+def _square(cx: float, cy: float, side: float) -> Box:
+    """The square of ``side`` px centred on (``cx``, ``cy``), in whole pixels."""
+    return Box(int(round(cx - side / 2)), int(round(cy - side / 2)), max(1, int(round(side))), max(1, int(round(side))))

@@ -5,7 +5,8 @@ to 64x64.  Here dlib's HOG detector (on the photo padded, so that a face filling
 and then OpenCV's bundled Haar cascades find faces offline.  The crop is ``FACE_SCALE`` times the
 Haar box, a factor calibrated on the aligned CelebA photos (docs/photos.md: the scale whose mean
 face is closest to the training faces' mean); a HOG box is first mapped onto the Haar framing
-(``HOG_TO_HAAR``, ``HOG_SHIFT``, calibrated the same way).
+(``HOG_TO_HAAR``, ``HOG_SHIFT``, calibrated the same way), then centred, and where its size is a
+step of the detector's pyramid off sized, by the face's landmarks (``detect.landmark_crop``).
 """
 
 from __future__ import annotations
