@@ -5,10 +5,14 @@ of celeba-wild's validation split, 128 px scaled to 256 px bicubic; in no traini
     python scripts/tune_portrait.py general --n 100   # off-face parts: FSR against Navier-Stokes, by size and texture
     python scripts/tune_portrait.py framing --n 100   # centre hole: the detected crop against the whole face as the box
     python scripts/tune_portrait.py framing --n 100 --data ../shared/data/celeba-wild/test
+    python scripts/tune_portrait.py landmarks --n 500  # when the landmarks size the crop (LANDMARK_TRUST)
 
 `general` prints the squared error of each method per part of the off-face masks (seed 0), by the
 part's size and the texture around it (``classical``'s rule); `framing` prints the mean PSNR of
-``portrait`` without and with ``box`` and the loss per detector that found the face.
+``portrait`` without and with ``box`` and the loss per detector that found the face; `landmarks`
+prints how far the 128-px model's crop is from the whole face (its side's relative error, its
+centre's offset in pixels, after sliding inside the photo) when the detector's box sizes it, when
+the landmarks do, and when they do only where the two disagree by more than a threshold.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from __future__ import annotations
 import argparse
 
 ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-ap.add_argument("what", choices=["general", "framing"])
+ap.add_argument("what", choices=["general", "framing", "landmarks"])
 ap.add_argument("--n", type=int, default=100, help="how many faces")
 ap.add_argument("--data", default=None, help="a folder of faces (default: the validation faces at 256 px)")
 args = ap.parse_args()
@@ -91,5 +95,42 @@ def framing(images: np.ndarray) -> None:
         print(f"  found by {by:10s} n={len(v):4d}  loss {np.mean(v):+.2f} dB")
 
 
+def landmarks(images: np.ndarray) -> None:
+    from ganfill.data import detect
+    from ganfill.data.faces import FACE_SCALE, WILD_FRAMING, Box
+
+    steps = [("hog", lambda a: detect._hog_faces(a, raw=True)),
+             ("hog", lambda a: detect._hog_faces(a, raw=True, tilts=detect.TILTS)),
+             ("cnn", lambda a: detect._cnn_faces(a, raw=True))]
+    rows, centres = [], []     # detector, the box's crop side, the landmarks' centre and side; the box's centre
+    for image in images:
+        kind, found = next(((k, f) for k, step in steps if (f := step(image))), (None, None))
+        if found:
+            to_haar = detect.HOG_TO_HAAR if kind == "hog" else detect.CNN_TO_HAAR
+            b, shift = found[0], detect.HOG_SHIFT if kind == "hog" else detect.CNN_SHIFT
+            centres.append((b.x + b.w / 2, b.y + b.h / 2 + shift * b.w))
+            rows.append((kind, found[0].w * to_haar * FACE_SCALE * WILD_FRAMING,
+                         *detect.landmark_crop(detect.landmarks(image, found[0]))))
+    side = images.shape[1]
+
+    def error(sides, at=None):
+        e = []
+        for (_, _, cx, cy, _), s in zip(rows, sides) if at is None else zip([(0, 0, *c, 0) for c in at], sides):
+            c = Box(int(round(cx - s / 2)), int(round(cy - s / 2)), int(round(s)), int(round(s))).inside(images.shape[1:3])
+            e.append((abs(c.w / side - 1), np.hypot(c.x + c.w / 2 - side / 2, c.y + c.h / 2 - side / 2)))
+        return np.array(e).mean(0)
+
+    kind = np.array([r[0] for r in rows])
+    box, marks = np.array([r[1] for r in rows]), np.array([r[4] for r in rows])
+    print(f"{len(rows)} of {len(images)} faces found ({(kind == 'cnn').sum()} by the CNN); crop side error, centre offset px")
+    e = error(box, centres)
+    print(f"  {'the box alone (no landmarks)':38s} {e[0]:.4f}  {e[1]:5.2f}")
+    for name, sides in [("the box's side, the landmarks' centre", box), ("the landmarks' side", marks)] + [
+            (f"the landmarks' where > {t:.2f} off (HOG)", np.where((kind == "hog") & (np.abs(np.log(marks / box)) > np.log1p(t)), marks, box))
+            for t in (0.06, 0.08, 0.10, 0.12, 0.15)]:
+        e = error(sides)
+        print(f"  {name:38s} {e[0]:.4f}  {e[1]:5.2f}")
+
+
 images = faces(args.n)
-{"general": general, "framing": framing}[args.what](images)
+{"general": general, "framing": framing, "landmarks": landmarks}[args.what](images)
