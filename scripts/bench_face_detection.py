@@ -1,6 +1,7 @@
 """Face detection on the in-the-wild test faces: how many photos get a face, and the time per
 photo, for the Haar cascades alone, dlib's HOG detector alone (on the photo padded by a quarter)
-and what ganfill does (detect_faces: HOG, the cascades, HOG turned, the CNN).  Writes a JSON report.
+and what ganfill does (detect_faces: HOG, HOG turned, the CNN, the cascades, each face framed by its
+landmarks).  Writes a JSON report.
 
     python scripts/bench_face_detection.py --n 1000 -o docs/results/face-detection-1000.json
 """
