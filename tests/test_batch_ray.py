@@ -1,7 +1,8 @@
 """``ganfill inpaint FOLDER --ray``: the same bytes as the plain folder runner, resuming, a worker
 killed mid-run, a corrupt photo, fsspec URLs, and the one-line error without Ray.
 
-One local Ray (2 CPUs) serves every test of the module; each run starts its own actors.  A batch of
+One local Ray serves every test of the module; each run starts its own actors, each a process
+that imports torch (seconds of CPU), so the Ray has one CPU and a run one actor.  A batch of
 batch.py is cut to BATCH_PHOTOS photos here, so that a few photos make several batches (and several
 rows for the workers) without the cost of 16 photos each."""
 
@@ -35,7 +36,7 @@ def ray_local():
     ray = pytest.importorskip("ray")
     # Workers at normal priority (Ray's default niceness, 15, starves them next to the other tests),
     # and none started ahead of need: each run's actors need their own environment anyway.
-    ray.init(num_cpus=2, include_dashboard=False, logging_level="error",
+    ray.init(num_cpus=1, include_dashboard=False, logging_level="error",
              _system_config={"worker_niceness": 0, "enable_worker_prestart": False,
                              "prestart_worker_first_driver": False})
     yield ray
@@ -116,7 +117,8 @@ def test_a_worker_killed_mid_run_is_restarted_and_every_output_is_right(ray_loca
     images, masks = folder
     _plain(images, masks, tmp_path / "plain", seed=5)
     marker = tmp_path / "crashed"
-    # Two workers (one per CPU of the module's Ray, the default): the other one goes on meanwhile.
+    # The default number of workers, one per CPU of the module's Ray: one, so the run finishes only
+    # if the killed actor is restarted and its batch filled again.
     report = fill_folder_ray(str(images), str(tmp_path / "ray"), None, str(masks), batch.Settings(seed=5),
                              {"method": "telea", "device": "cpu", "iterations": None, "detail": None,
                               "candidates": 1}, progress=False, crash_once=str(marker))

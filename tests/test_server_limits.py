@@ -18,6 +18,11 @@ pytestmark = pytest.mark.slow
 
 MB = 2**20
 
+# The limits are the middleware's and act before any worker is asked for anything, so these servers
+# start without warm-up: two worker processes importing torch would only delay (and load) each test.
+# Warm-up itself is test_the_default_method_is_loaded_at_start_up's.
+COLD = {"method": "telea", "warm_up": False}
+
 
 def address(url: str) -> tuple[str, int]:
     parsed = urlparse(url)
@@ -42,7 +47,7 @@ def read_until_closed(sock: socket.socket, limit_s: float) -> tuple[bytes, float
 
 def test_a_500_mb_upload_is_refused_after_reading_less_than_25_mb(serve):
     # The default limit: 20 MB per request, + 64 KiB for the form fields.
-    app = create_app(ServerConfig(method="telea"))
+    app = create_app(ServerConfig(**COLD))
     url = serve(app) + "api/inpaint"
     boundary = "ganfilltestboundary"
     sent = 0
@@ -60,7 +65,7 @@ def test_a_500_mb_upload_is_refused_after_reading_less_than_25_mb(serve):
 
     started = time.monotonic()
     r = httpx.post(url, content=body(), headers={"Content-Type": f"multipart/form-data; boundary={boundary}"},
-                   timeout=60)
+                   timeout=60, verify=False)      # http on loopback: no CA bundle to load
     assert r.status_code == 413 and "limit" in r.json()["detail"]
     read = app.state.limit_stats["read_by_refused"]
     assert 20 * MB < read < 25 * MB, f"the server read {read / MB:.1f} MB of a 500 MB upload"
@@ -70,7 +75,7 @@ def test_a_500_mb_upload_is_refused_after_reading_less_than_25_mb(serve):
 
 
 def test_a_declared_content_length_over_the_limit_is_refused_before_the_body(serve):
-    app = create_app(ServerConfig(method="telea", max_upload_mb=10))
+    app = create_app(ServerConfig(**COLD, max_upload_mb=10))
     with socket.create_connection(address(serve(app))) as sock:
         sock.sendall(b"POST /api/inpaint HTTP/1.1\r\nHost: test\r\nContent-Type: multipart/form-data; boundary=x\r\n"
                      b"Content-Length: 524288000\r\n\r\n")        # 500 MB announced, none sent
@@ -80,7 +85,7 @@ def test_a_declared_content_length_over_the_limit_is_refused_before_the_body(ser
 
 
 def test_slow_headers_and_idle_connections_are_cut_off(serve):
-    app = create_app(ServerConfig(method="telea", header_timeout_s=1.0, keep_alive_s=1))
+    app = create_app(ServerConfig(**COLD, header_timeout_s=1.0, keep_alive_s=1))
     host = address(serve(app))
     # Slowloris: a header line every 0.3 s, never the blank line that ends them.
     with socket.create_connection(host) as sock:
@@ -117,7 +122,7 @@ def test_slow_headers_and_idle_connections_are_cut_off(serve):
 def test_a_slow_body_gets_408(serve, pause_s, what):
     # The idle case pauses longer than the per-chunk timeout; the slow case keeps under it but
     # never finishes within the overall body deadline.
-    app = create_app(ServerConfig(method="telea", chunk_timeout_s=1.0, body_timeout_s=1.5))
+    app = create_app(ServerConfig(**COLD, chunk_timeout_s=1.0, body_timeout_s=1.5))
     with socket.create_connection(address(serve(app))) as sock:
         sock.sendall(b"POST /api/inpaint HTTP/1.1\r\nHost: test\r\nContent-Type: multipart/form-data; boundary=x\r\n"
                      b"Content-Length: 100000\r\n\r\n--x\r\n")
@@ -141,4 +146,4 @@ def test_the_default_method_is_loaded_at_start_up(serve, warm_up):
     app = create_app(ServerConfig(method="telea", warm_up=warm_up))
     url = serve(app)
     assert app.state.engine.loaded() == (["telea"] if warm_up else [])
-    assert httpx.get(url + "api/methods").status_code == 200
+    assert httpx.get(url + "api/methods", verify=False).status_code == 200
