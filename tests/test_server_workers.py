@@ -13,22 +13,9 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import pytest
 from fastapi.testclient import TestClient
-from PIL import Image
-from test_server import decode, png, post
+from test_server import decode, face, hole, png, post  # noqa: F401 (face, hole: the same fixtures)
 
 from ganfill.server.app import ServerConfig, create_app
-
-
-@pytest.fixture(scope="module")
-def face(data_root) -> np.ndarray:
-    return np.asarray(Image.open(data_root / "celeba" / "test" / "16001.jpg").convert("RGB"))
-
-
-@pytest.fixture(scope="module")
-def hole() -> np.ndarray:
-    mask = np.zeros((64, 64), np.uint8)
-    mask[20:44, 16:48] = 255
-    return mask
 
 
 def slow_request(side: int = 512, hole: int = 250) -> tuple[bytes, bytes]:
