@@ -37,7 +37,7 @@ def fit_landmarks(n: int) -> None:
     from PIL import Image
 
     from ganfill.data import WILD_VALIDATION
-    from ganfill.data.detect import TILTS, landmarks
+    from ganfill.data.detect import TILTS, landmark_features, landmarks
 
     folder = default_data_root() / "celeba-wild" / "train"
     centre_rows, centre_targets, side_rows = [], [], []
@@ -46,14 +46,10 @@ def fit_landmarks(n: int) -> None:
         found = _hog_faces(img, raw=True) or _hog_faces(img, raw=True, tilts=TILTS) or _cnn_faces(img, raw=True)
         if not found:
             continue
-        pts = landmarks(img, found[0])
-        eyes = (pts[36:42].mean(0) + pts[42:48].mean(0)) / 2
-        mouth, brows = pts[48:60].mean(0), pts[17:27].mean(0)
-        offsets = np.stack([mouth, pts[8], pts[30], brows, pts[0], pts[16], pts.mean(0)]) - eyes   # (7, 2)
+        eyes, offsets, distances = landmark_features(landmarks(img, found[0]))
         centre_rows += [offsets[:, 0], offsets[:, 1]]           # one weight per point, both axes
         centre_targets += list(128 - eyes)
-        side_rows.append([np.hypot(*(mouth - eyes)), np.hypot(*(pts[36:42].mean(0) - pts[42:48].mean(0))),
-                          np.hypot(*(pts[8] - brows)), np.hypot(*(pts[0] - pts[16]))])
+        side_rows.append(distances)
     centre = np.linalg.lstsq(np.array(centre_rows), np.array(centre_targets), rcond=None)[0]
     side = np.linalg.lstsq(np.array(side_rows), np.full(len(side_rows), 256.0), rcond=None)[0]
     print(f"{len(side_rows)} of {n} faces found")

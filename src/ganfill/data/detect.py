@@ -107,15 +107,22 @@ LANDMARK_SIDE = (1.147, 0.462, 0.468, 0.134)
 LANDMARK_TRUST = 0.10
 
 
-def landmark_crop(points: np.ndarray) -> tuple[float, float, float]:
-    """The 128-px model's crop (centre x, centre y, side) from 68 landmarks ``(68, 2)`` in pixels."""
-    eyes = (points[36:42].mean(0) + points[42:48].mean(0)) / 2
+def landmark_features(points: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """What :func:`landmark_crop` weighs, from 68 landmarks ``(68, 2)``: the eyes' midpoint ``(2,)``,
+    the seven points' offsets from it ``(7, 2)`` and the four distances ``(4,)``."""
+    left, right = points[36:42].mean(0), points[42:48].mean(0)
+    eyes = (left + right) / 2
     mouth, brows = points[48:60].mean(0), points[17:27].mean(0)
     offsets = np.stack([mouth, points[8], points[30], brows, points[0], points[16], points.mean(0)]) - eyes
+    distances = np.array([np.hypot(*(mouth - eyes)), np.hypot(*(left - right)), np.hypot(*(points[8] - brows)),
+                          np.hypot(*(points[0] - points[16]))])
+    return eyes, offsets, distances
+
+
+def landmark_crop(points: np.ndarray) -> tuple[float, float, float]:
+    """The 128-px model's crop (centre x, centre y, side) from 68 landmarks ``(68, 2)`` in pixels."""
+    eyes, offsets, distances = landmark_features(points)
     cx, cy = eyes + np.asarray(LANDMARK_CENTRE) @ offsets
-    gap = lambda a, b: float(np.hypot(*(a - b)))  # noqa: E731
-    distances = (gap(mouth, eyes), gap(points[36:42].mean(0), points[42:48].mean(0)), gap(points[8], brows),
-                 gap(points[0], points[16]))
     return float(cx), float(cy), float(np.dot(LANDMARK_SIDE, distances))
 
 
